@@ -11,5 +11,6 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod wire;
 
 pub use error::{Error, Result};
