@@ -4,7 +4,11 @@
 /// Any error this crate returns.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {}
+pub enum Error {
+    /// Port publishing: port specs, allocation, mesh rules.
+    #[error(transparent)]
+    Publish(#[from] crate::publish::PublishError),
+}
 
 /// `Result` with the crate-wide [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
