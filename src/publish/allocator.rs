@@ -36,7 +36,10 @@ pub struct PortAllocator {
 impl PortAllocator {
     /// An allocator with every port free.
     pub fn new() -> PortAllocator {
-        PortAllocator { next_dynamic: [DYNAMIC_PORT_START; 3], ..PortAllocator::default() }
+        PortAllocator {
+            next_dynamic: [DYNAMIC_PORT_START; 3],
+            ..PortAllocator::default()
+        }
     }
 
     /// Allocates (or re-allocates on update) the ingress ports of `service` and returns its
@@ -61,7 +64,8 @@ impl PortAllocator {
             Err(e) => {
                 self.next_dynamic = saved_cursors;
                 for a in &previous {
-                    self.owners.insert((a.port.protocol, a.port.published), service.to_owned());
+                    self.owners
+                        .insert((a.port.protocol, a.port.published), service.to_owned());
                 }
                 self.services.insert(service.to_owned(), previous);
                 Err(e)
@@ -87,7 +91,9 @@ impl PortAllocator {
 
     /// The ports last allocated to `service`.
     pub fn ports(&self, service: &str) -> Option<Vec<PortConfig>> {
-        self.services.get(service).map(|v| v.iter().map(|a| a.port.clone()).collect())
+        self.services
+            .get(service)
+            .map(|v| v.iter().map(|a| a.port.clone()).collect())
     }
 
     /// Allocates with the service's previous ports already freed; on error the caller rolls
@@ -108,7 +114,10 @@ impl PortAllocator {
         // User-chosen ports first, so a sticky or dynamic port never steals one of them.
         for (i, port) in spec.iter().enumerate() {
             if port.mode == PublishMode::Host {
-                result[i] = Some(Allocated { port: port.clone(), dynamic: false });
+                result[i] = Some(Allocated {
+                    port: port.clone(),
+                    dynamic: false,
+                });
             } else if port.published != 0 {
                 let key = (port.protocol, port.published);
                 if let Some(owner) = self.owners.get(&key) {
@@ -122,7 +131,10 @@ impl PortAllocator {
                 }
                 self.owners.insert(key, service.to_owned());
                 taken.push(key);
-                result[i] = Some(Allocated { port: port.clone(), dynamic: false });
+                result[i] = Some(Allocated {
+                    port: port.clone(),
+                    dynamic: false,
+                });
             }
         }
         // Then published 0: reuse the previous dynamic port for the same port, else the next.
@@ -143,14 +155,22 @@ impl PortAllocator {
                     Some(p) => p,
                     None => {
                         undo(&mut self.owners, &taken);
-                        return Err(PublishError::DynamicPortsExhausted { protocol: port.protocol });
+                        return Err(PublishError::DynamicPortsExhausted {
+                            protocol: port.protocol,
+                        });
                     }
                 },
             };
             let key = (port.protocol, published);
             self.owners.insert(key, service.to_owned());
             taken.push(key);
-            result[i] = Some(Allocated { port: PortConfig { published, ..port.clone() }, dynamic: true });
+            result[i] = Some(Allocated {
+                port: PortConfig {
+                    published,
+                    ..port.clone()
+                },
+                dynamic: true,
+            });
         }
         Ok(result.into_iter().flatten().collect())
     }
@@ -164,8 +184,11 @@ impl PortAllocator {
             .map(|k| DYNAMIC_PORT_START + (cursor - DYNAMIC_PORT_START + k) % span)
             .find(|p| !self.owners.contains_key(&(protocol, *p)))
             .inspect(|p| {
-                self.next_dynamic[protocol.index()] =
-                    if *p == DYNAMIC_PORT_END { DYNAMIC_PORT_START } else { p + 1 };
+                self.next_dynamic[protocol.index()] = if *p == DYNAMIC_PORT_END {
+                    DYNAMIC_PORT_START
+                } else {
+                    p + 1
+                };
             })
     }
 }
@@ -186,7 +209,9 @@ mod tests {
         let db = a.allocate("db", &[tcp(0, 5432)]).unwrap();
         assert_eq!(db[0].published, 30002);
         // Updating web keeps its dynamic ports, even in another order.
-        let web2 = a.allocate("web", &[tcp(0, 443), tcp(0, 80), tcp(0, 81)]).unwrap();
+        let web2 = a
+            .allocate("web", &[tcp(0, 443), tcp(0, 80), tcp(0, 81)])
+            .unwrap();
         assert_eq!(
             web2.iter().map(|p| p.published).collect::<Vec<_>>(),
             [30001, 30000, 30003]
@@ -209,9 +234,11 @@ mod tests {
             "port '8080/tcp' is already in use by service 'web' as an ingress port"
         );
         // Same number, other protocol: fine.
-        a.allocate("other", &[PortConfig::ingress(Protocol::Udp, 8080, 81)]).unwrap();
+        a.allocate("other", &[PortConfig::ingress(Protocol::Udp, 8080, 81)])
+            .unwrap();
         // Host mode is not allocated.
-        a.allocate("h", &[PortConfig::host(Protocol::Tcp, 8080, 80)]).unwrap();
+        a.allocate("h", &[PortConfig::host(Protocol::Tcp, 8080, 80)])
+            .unwrap();
     }
 
     #[test]
@@ -237,9 +264,14 @@ mod tests {
         a.allocate("big", &spec).unwrap();
         assert_eq!(
             a.allocate("one", &[tcp(0, 1)]),
-            Err(PublishError::DynamicPortsExhausted { protocol: Protocol::Tcp })
+            Err(PublishError::DynamicPortsExhausted {
+                protocol: Protocol::Tcp
+            })
         );
-        assert!(a.allocate("udp", &[PortConfig::ingress(Protocol::Udp, 0, 1)]).is_ok());
+        assert!(
+            a.allocate("udp", &[PortConfig::ingress(Protocol::Udp, 0, 1)])
+                .is_ok()
+        );
         a.release("big");
         assert!(a.allocate("one", &[tcp(0, 1)]).is_ok());
     }

@@ -29,11 +29,16 @@ pub enum EndpointMode {
 /// swarmkit `validateEndpointSpec`: ingress-mode ports cannot be used with DNS round robin
 /// (host-mode ports can), and no published port may appear twice for one protocol (published
 /// 0 never conflicts).
-pub fn validate_endpoint_spec(mode: EndpointMode, ports: &[PortConfig]) -> Result<(), PublishError> {
+pub fn validate_endpoint_spec(
+    mode: EndpointMode,
+    ports: &[PortConfig],
+) -> Result<(), PublishError> {
     let mut seen = HashSet::new();
     for port in ports {
         if mode == EndpointMode::Dnsrr && port.mode == PublishMode::Ingress {
-            return Err(PublishError::IngressWithDnsrr { port: port.published });
+            return Err(PublishError::IngressWithDnsrr {
+                port: port.published,
+            });
         }
         if port.published == 0 {
             continue;
@@ -67,7 +72,10 @@ pub struct ServiceResolver {
 impl ServiceResolver {
     /// An empty table whose shuffles are determined by `seed`.
     pub fn with_seed(seed: u64) -> ServiceResolver {
-        ServiceResolver { services: BTreeMap::new(), rng: ChaCha8Rng::seed_from_u64(seed) }
+        ServiceResolver {
+            services: BTreeMap::new(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
     /// Adds or replaces a service on this network: its mode and, in VIP mode, its VIP here.
@@ -75,11 +83,14 @@ impl ServiceResolver {
     /// swarm allocator removes it.
     pub fn set_service(&mut self, name: &str, mode: EndpointMode, vip: Option<IpAddr>) {
         let vip = if mode == EndpointMode::Vip { vip } else { None };
-        let entry = self.services.entry(normalise(name)).or_insert(ServiceEntry {
-            mode,
-            vip,
-            tasks: Vec::new(),
-        });
+        let entry = self
+            .services
+            .entry(normalise(name))
+            .or_insert(ServiceEntry {
+                mode,
+                vip,
+                tasks: Vec::new(),
+            });
         entry.mode = mode;
         entry.vip = vip;
     }
@@ -87,11 +98,14 @@ impl ServiceResolver {
     /// Replaces the task addresses of a service (adding the service in VIP mode without a
     /// VIP if it is unknown).
     pub fn set_tasks(&mut self, name: &str, tasks: &[IpAddr]) {
-        let entry = self.services.entry(normalise(name)).or_insert(ServiceEntry {
-            mode: EndpointMode::Vip,
-            vip: None,
-            tasks: Vec::new(),
-        });
+        let entry = self
+            .services
+            .entry(normalise(name))
+            .or_insert(ServiceEntry {
+                mode: EndpointMode::Vip,
+                vip: None,
+                tasks: Vec::new(),
+            });
         entry.tasks = tasks.to_vec();
     }
 
@@ -137,7 +151,9 @@ mod tests {
         let ingress = PortConfig::ingress(Protocol::Tcp, 8080, 80);
         let host = PortConfig::host(Protocol::Tcp, 8080, 80);
         assert_eq!(
-            validate_endpoint_spec(EndpointMode::Dnsrr, &[ingress.clone()]).unwrap_err().to_string(),
+            validate_endpoint_spec(EndpointMode::Dnsrr, &[ingress.clone()])
+                .unwrap_err()
+                .to_string(),
             "EndpointSpec: port published with ingress mode can't be used with dnsrr mode"
         );
         assert!(validate_endpoint_spec(EndpointMode::Dnsrr, &[host.clone()]).is_ok());
@@ -149,13 +165,20 @@ mod tests {
         );
         let udp = PortConfig::ingress(Protocol::Udp, 8080, 80);
         let zero = PortConfig::ingress(Protocol::Tcp, 0, 80);
-        assert!(validate_endpoint_spec(EndpointMode::Vip, &[ingress, udp, zero.clone(), zero]).is_ok());
+        assert!(
+            validate_endpoint_spec(EndpointMode::Vip, &[ingress, udp, zero.clone(), zero]).is_ok()
+        );
     }
 
     #[test]
     fn vip_and_dnsrr_resolution() {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let tasks = [ip("10.0.0.3"), ip("10.0.0.4"), ip("10.0.0.5"), ip("fd00::5")];
+        let tasks = [
+            ip("10.0.0.3"),
+            ip("10.0.0.4"),
+            ip("10.0.0.5"),
+            ip("fd00::5"),
+        ];
         let mut r = ServiceResolver::with_seed(7);
         r.set_service("Web", EndpointMode::Vip, Some(ip("10.0.0.2")));
         r.set_tasks("web", &tasks);

@@ -156,7 +156,9 @@ pub enum PublishError {
 
     // ---- mesh rules
     /// An interface name the kernel would refuse (1–15 bytes, no `/`, whitespace or quotes).
-    #[error("invalid interface name {name:?}: must be 1-15 characters without '/', quotes or whitespace")]
+    #[error(
+        "invalid interface name {name:?}: must be 1-15 characters without '/', quotes or whitespace"
+    )]
     InvalidInterfaceName {
         /// The name given.
         name: String,
@@ -192,6 +194,14 @@ pub enum PublishError {
         subnet: IpNet,
         /// The address of the other family.
         address: IpAddr,
+    },
+    /// Two SNAT subnets overlap.
+    #[error("subnet {subnet} overlaps {existing}")]
+    SubnetOverlap {
+        /// The subnet given.
+        subnet: IpNet,
+        /// The subnet already present.
+        existing: IpNet,
     },
     /// The host role needs the ingress sandbox's docker_gwbridge address in at least one family.
     #[error("the ingress sandbox needs a docker_gwbridge address (IPv4, IPv6 or both)")]

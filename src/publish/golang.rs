@@ -59,7 +59,9 @@ pub fn parse_port_number(s: &str) -> Option<u16> {
     if significant.len() > 5 {
         return None;
     }
-    let value: u32 = significant.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0'));
+    let value: u32 = significant
+        .bytes()
+        .fold(0, |n, b| n * 10 + u32::from(b - b'0'));
     match (negative, value) {
         (_, 0) => Some(0),
         (true, _) => None,
@@ -208,7 +210,10 @@ struct CsvLines<'a> {
 
 impl<'a> CsvLines<'a> {
     fn new(input: &'a str) -> Self {
-        CsvLines { rest: input, number: 0 }
+        CsvLines {
+            rest: input,
+            number: 0,
+        }
     }
 
     fn next(&mut self) -> Option<String> {

@@ -10,7 +10,7 @@ mod endpoint;
 mod error;
 mod golang;
 mod port;
-mod rules;
+pub mod rules;
 mod run_spec;
 mod service_spec;
 

@@ -90,7 +90,10 @@ pub struct PortRange {
 impl PortRange {
     /// The range holding only `port`.
     pub fn single(port: u16) -> PortRange {
-        PortRange { start: port, end: port }
+        PortRange {
+            start: port,
+            end: port,
+        }
     }
 
     /// Number of ports in the range (1–65536).
@@ -143,12 +146,24 @@ pub struct PortConfig {
 impl PortConfig {
     /// An unnamed ingress-mode port.
     pub fn ingress(protocol: Protocol, published: u16, target: u16) -> PortConfig {
-        PortConfig { name: String::new(), protocol, target, published, mode: PublishMode::Ingress }
+        PortConfig {
+            name: String::new(),
+            protocol,
+            target,
+            published,
+            mode: PublishMode::Ingress,
+        }
     }
 
     /// An unnamed host-mode port.
     pub fn host(protocol: Protocol, published: u16, target: u16) -> PortConfig {
-        PortConfig { name: String::new(), protocol, target, published, mode: PublishMode::Host }
+        PortConfig {
+            name: String::new(),
+            protocol,
+            target,
+            published,
+            mode: PublishMode::Host,
+        }
     }
 
     /// A `docker service create -p` value that parses back to this exact port (the name
@@ -168,7 +183,11 @@ impl PortConfig {
 impl fmt::Display for PortConfig {
     /// Docker's `PortOpt.String` form: `published:target/proto/mode`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}/{}/{}", self.published, self.target, self.protocol, self.mode)
+        write!(
+            f,
+            "{}:{}/{}/{}",
+            self.published, self.target, self.protocol, self.mode
+        )
     }
 }
 
@@ -180,9 +199,26 @@ mod tests {
     fn display_forms() {
         let p = PortConfig::ingress(Protocol::Udp, 8080, 80);
         assert_eq!(p.to_string(), "8080:80/udp/ingress");
-        assert_eq!(PortConfig::host(Protocol::Sctp, 0, 9).to_string(), "0:9/sctp/host");
-        assert_eq!(PortRange { start: 8000, end: 8010 }.to_string(), "8000-8010");
+        assert_eq!(
+            PortConfig::host(Protocol::Sctp, 0, 9).to_string(),
+            "0:9/sctp/host"
+        );
+        assert_eq!(
+            PortRange {
+                start: 8000,
+                end: 8010
+            }
+            .to_string(),
+            "8000-8010"
+        );
         assert_eq!(PortRange::single(80).to_string(), "80");
-        assert_eq!(PortRange { start: 0, end: 65535 }.len(), 65536);
+        assert_eq!(
+            PortRange {
+                start: 0,
+                end: 65535
+            }
+            .len(),
+            65536
+        );
     }
 }

@@ -59,13 +59,19 @@ fn to_standard_notation(value: &str) -> Result<std::borrow::Cow<'_, str>, Publis
     for param in value.split(',') {
         match param.split_once('=') {
             Some((key, _)) if key.is_empty() => {
-                return Err(PublishError::InvalidPublishOpts { param: param.to_owned() });
+                return Err(PublishError::InvalidPublishOpts {
+                    param: param.to_owned(),
+                });
             }
             Some(("published", v)) => published = v,
             Some(("target", v)) => target = v,
             Some(("protocol", v)) => protocol = v,
             Some(_) => {}
-            None => return Err(PublishError::InvalidPublishOpts { param: param.to_owned() }),
+            None => {
+                return Err(PublishError::InvalidPublishOpts {
+                    param: param.to_owned(),
+                });
+            }
         }
     }
     Ok(format!("{published}:{target}/{protocol}").into())
@@ -80,30 +86,41 @@ pub(crate) fn parse_port_spec(raw: &str) -> Result<Vec<RunPortMapping>, PublishE
         None => (container.as_str(), "tcp"),
     };
     if container_port.is_empty() {
-        return Err(PublishError::NoPortSpecified { raw: raw.to_owned() });
+        return Err(PublishError::NoPortSpecified {
+            raw: raw.to_owned(),
+        });
     }
     let proto = golang::to_lower(proto);
-    let protocol =
-        Protocol::from_name(&proto).ok_or(PublishError::InvalidProto { proto: proto.clone() })?;
+    let protocol = Protocol::from_name(&proto).ok_or(PublishError::InvalidProto {
+        proto: proto.clone(),
+    })?;
 
     let mut ip = ip.as_str();
     if ip.starts_with('[') {
-        ip = golang::strip_brackets(ip)
-            .map_err(|reason| PublishError::InvalidBracketedIp { ip: ip.to_owned(), reason })?;
+        ip = golang::strip_brackets(ip).map_err(|reason| PublishError::InvalidBracketedIp {
+            ip: ip.to_owned(),
+            reason,
+        })?;
     }
     let host_ip = if ip.is_empty() {
         None
     } else {
-        Some(ip.parse::<IpAddr>().map_err(|_| PublishError::InvalidIp { ip: ip.to_owned() })?)
+        Some(
+            ip.parse::<IpAddr>()
+                .map_err(|_| PublishError::InvalidIp { ip: ip.to_owned() })?,
+        )
     };
 
-    let container_range = parse_port_range(container_port)
-        .ok_or_else(|| PublishError::InvalidContainerPort { port: container_port.to_owned() })?;
+    let container_range =
+        parse_port_range(container_port).ok_or_else(|| PublishError::InvalidContainerPort {
+            port: container_port.to_owned(),
+        })?;
     let host_range = if host_port.is_empty() {
         None
     } else {
-        let range = parse_port_range(&host_port)
-            .ok_or_else(|| PublishError::InvalidHostPort { port: host_port.clone() })?;
+        let range = parse_port_range(&host_port).ok_or_else(|| PublishError::InvalidHostPort {
+            port: host_port.clone(),
+        })?;
         // A host range of another length is only a pool for a single container port.
         if range.len() != container_range.len() && !container_range.is_single() {
             return Err(PublishError::InvalidRanges {
@@ -143,7 +160,11 @@ fn split_parts(raw: &str) -> (String, String, String) {
         [ip, h, c] => ((*ip).to_owned(), (*h).to_owned(), (*c).to_owned()),
         _ => {
             let n = parts.len();
-            (parts[..n - 2].join(":"), parts[n - 2].to_owned(), parts[n - 1].to_owned())
+            (
+                parts[..n - 2].join(":"),
+                parts[n - 2].to_owned(),
+                parts[n - 1].to_owned(),
+            )
         }
     }
 }
@@ -165,7 +186,10 @@ pub(crate) fn parse_port_range(ports: &str) -> Option<PortRange> {
         Some(end) if end == start => start_port,
         Some(end) => golang::parse_port_number(end)?,
     };
-    (end_port >= start_port).then_some(PortRange { start: start_port, end: end_port })
+    (end_port >= start_port).then_some(PortRange {
+        start: start_port,
+        end: end_port,
+    })
 }
 
 #[cfg(test)]
@@ -193,7 +217,10 @@ mod tests {
     fn golden_rows() {
         assert_eq!(ok("80"), [r#"80/tcp -> {"", ""}"#]);
         assert_eq!(ok("8080:80"), [r#"80/tcp -> {"", "8080"}"#]);
-        assert_eq!(ok("127.0.0.1:8080:80"), [r#"80/tcp -> {"127.0.0.1", "8080"}"#]);
+        assert_eq!(
+            ok("127.0.0.1:8080:80"),
+            [r#"80/tcp -> {"127.0.0.1", "8080"}"#]
+        );
         assert_eq!(ok("127.0.0.1::80"), [r#"80/tcp -> {"127.0.0.1", ""}"#]);
         assert_eq!(ok("[::1]:8080:80"), [r#"80/tcp -> {"::1", "8080"}"#]);
         assert_eq!(ok(":80"), [r#"80/tcp -> {"", ""}"#]);
@@ -208,15 +235,28 @@ mod tests {
         );
         assert_eq!(
             ok("80-82"),
-            [r#"80/tcp -> {"", ""}"#, r#"81/tcp -> {"", ""}"#, r#"82/tcp -> {"", ""}"#]
+            [
+                r#"80/tcp -> {"", ""}"#,
+                r#"81/tcp -> {"", ""}"#,
+                r#"82/tcp -> {"", ""}"#
+            ]
         );
-        assert_eq!(to_standard_notation("published=8080,target=80").unwrap(), "8080:80/tcp");
-        assert_eq!(ok("published=8080,target=80"), [r#"80/tcp -> {"", "8080"}"#]);
+        assert_eq!(
+            to_standard_notation("published=8080,target=80").unwrap(),
+            "8080:80/tcp"
+        );
+        assert_eq!(
+            ok("published=8080,target=80"),
+            [r#"80/tcp -> {"", "8080"}"#]
+        );
         assert_eq!(
             to_standard_notation("published=8080,target=80,protocol=udp").unwrap(),
             "8080:80/udp"
         );
-        assert_eq!(ok("published=8080,target=80,protocol=udp"), [r#"80/udp -> {"", "8080"}"#]);
+        assert_eq!(
+            ok("published=8080,target=80,protocol=udp"),
+            [r#"80/udp -> {"", "8080"}"#]
+        );
         assert_eq!(to_standard_notation("target=80").unwrap(), ":80/tcp");
         assert_eq!(ok("target=80"), [r#"80/tcp -> {"", ""}"#]);
         assert_eq!(
@@ -250,21 +290,41 @@ mod tests {
         // Empty brackets leave an empty host IP.
         assert_eq!(ok("[]:8080:80"), [r#"80/tcp -> {"", "8080"}"#]);
         // Long form: protocol= empty means tcp, unknown keys and mode are ignored.
-        assert_eq!(ok("target=80,protocol=,mode=host,x=y"), [r#"80/tcp -> {"", ""}"#]);
+        assert_eq!(
+            ok("target=80,protocol=,mode=host,x=y"),
+            [r#"80/tcp -> {"", ""}"#]
+        );
         // Checks happen in go-connections' order: proto before IP before ports.
         assert_eq!(err("1.2.3:abc:80/icmp"), "invalid proto: icmp");
         assert_eq!(err("1.2.3:abc:80"), "invalid IP address: 1.2.3");
         assert_eq!(err("/tcp"), "no port specified: /tcp<empty>");
         assert_eq!(err("82-80"), "invalid containerPort: 82-80");
-        assert_eq!(err("8000-8001:80-82"), "invalid ranges specified for container and host Ports: 80-82 and 8000-8001");
-        assert_eq!(err("[::1:80:80"), "invalid IP address [::1: address [::1:: missing ']' in address");
-        assert_eq!(err("[fe80::1%eth0]:80:80"), "invalid IP address: fe80::1%eth0");
-        assert_eq!(err("=80"), "invalid publish opts format (should be name=value but got '=80')");
+        assert_eq!(
+            err("8000-8001:80-82"),
+            "invalid ranges specified for container and host Ports: 80-82 and 8000-8001"
+        );
+        assert_eq!(
+            err("[::1:80:80"),
+            "invalid IP address [::1: address [::1:: missing ']' in address"
+        );
+        assert_eq!(
+            err("[fe80::1%eth0]:80:80"),
+            "invalid IP address: fe80::1%eth0"
+        );
+        assert_eq!(
+            err("=80"),
+            "invalid publish opts format (should be name=value but got '=80')"
+        );
     }
 
     #[test]
     fn display_reparses() {
-        for spec in ["80", "[::1]::80/udp", "1.2.3.4:8000-8010:80/sctp", "8000-8002:80-82"] {
+        for spec in [
+            "80",
+            "[::1]::80/udp",
+            "1.2.3.4:8000-8010:80/sctp",
+            "8000-8002:80-82",
+        ] {
             for m in parse_run_port(spec).unwrap() {
                 assert_eq!(parse_run_port(&m.to_string()).unwrap(), [m.clone()], "{m}");
             }

@@ -41,27 +41,43 @@ fn parse_long(value: &str) -> Result<PortConfig, PublishError> {
         };
         match key {
             "protocol" => {
-                port.protocol = Protocol::from_name(val)
-                    .ok_or_else(|| PublishError::InvalidProtocolValue { value: val.to_owned() })?;
+                port.protocol =
+                    Protocol::from_name(val).ok_or_else(|| PublishError::InvalidProtocolValue {
+                        value: val.to_owned(),
+                    })?;
             }
             "mode" => {
                 port.mode = match val {
                     "ingress" => PublishMode::Ingress,
                     "host" => PublishMode::Host,
-                    _ => return Err(PublishError::InvalidPublishMode { value: val.to_owned() }),
+                    _ => {
+                        return Err(PublishError::InvalidPublishMode {
+                            value: val.to_owned(),
+                        });
+                    }
                 };
             }
             "target" => {
                 port.target = golang::parse_uint16(val).map_err(|reason| {
-                    PublishError::InvalidTargetPort { value: val.to_owned(), reason }
+                    PublishError::InvalidTargetPort {
+                        value: val.to_owned(),
+                        reason,
+                    }
                 })?;
             }
             "published" => {
                 port.published = golang::parse_uint16(val).map_err(|reason| {
-                    PublishError::InvalidPublishedPort { value: val.to_owned(), reason }
+                    PublishError::InvalidPublishedPort {
+                        value: val.to_owned(),
+                        reason,
+                    }
                 })?;
             }
-            _ => return Err(PublishError::InvalidFieldKey { key: key.to_owned() }),
+            _ => {
+                return Err(PublishError::InvalidFieldKey {
+                    key: key.to_owned(),
+                });
+            }
         }
     }
     if port.target == 0 {
@@ -82,7 +98,9 @@ fn parse_short(value: &str) -> Result<Vec<PortConfig>, PublishError> {
         match m.host_port {
             None => ports.push(PortConfig::ingress(m.protocol, 0, m.container_port)),
             Some(range) => ports.extend(
-                range.iter().map(|p| PortConfig::ingress(m.protocol, p, m.container_port)),
+                range
+                    .iter()
+                    .map(|p| PortConfig::ingress(m.protocol, p, m.container_port)),
             ),
         }
     }
@@ -114,20 +132,36 @@ mod tests {
         assert_eq!(ok("8080:80/sctp"), ["8080:80/sctp/ingress"]);
         assert_eq!(
             ok("8000-8002:80-82"),
-            ["8000:80/tcp/ingress", "8001:81/tcp/ingress", "8002:82/tcp/ingress"]
+            [
+                "8000:80/tcp/ingress",
+                "8001:81/tcp/ingress",
+                "8002:82/tcp/ingress"
+            ]
         );
-        assert_eq!(ok("8080-8081:80-81/udp"), ["8080:80/udp/ingress", "8081:81/udp/ingress"]);
+        assert_eq!(
+            ok("8080-8081:80-81/udp"),
+            ["8080:80/udp/ingress", "8081:81/udp/ingress"]
+        );
         assert_eq!(err("127.0.0.1:8080:80"), "hostip is not supported");
         assert_eq!(ok("published=8080,target=80"), ["8080:80/tcp/ingress"]);
-        assert_eq!(ok("published=8080,target=80,protocol=udp,mode=host"), ["8080:80/udp/host"]);
+        assert_eq!(
+            ok("published=8080,target=80,protocol=udp,mode=host"),
+            ["8080:80/udp/host"]
+        );
         assert_eq!(ok("target=80"), ["0:80/tcp/ingress"]);
         assert_eq!(err("published=8080"), "missing mandatory field 'target'");
-        assert_eq!(err("published=8080,target=80,protocol=icmp"), "invalid protocol value 'icmp'");
+        assert_eq!(
+            err("published=8080,target=80,protocol=icmp"),
+            "invalid protocol value 'icmp'"
+        );
         assert_eq!(
             err("published=8080,target=80,mode=global"),
             "invalid publish mode value (global): must be either 'ingress' or 'host'"
         );
-        assert_eq!(err("published=8080,target=80,foo=bar"), "invalid field key: foo");
+        assert_eq!(
+            err("published=8080,target=80,foo=bar"),
+            "invalid field key: foo"
+        );
         assert_eq!(
             err("target=70000"),
             "invalid target port (70000): value must be an integer: value out of range"
@@ -139,7 +173,10 @@ mod tests {
         // Keys and values are lower-cased; the last occurrence wins.
         assert_eq!(ok("TARGET=80,Protocol=UDP,MODE=Host"), ["0:80/udp/host"]);
         assert_eq!(ok("target=80,target=81"), ["0:81/tcp/ingress"]);
-        assert_eq!(err("target=80,target=0"), "missing mandatory field 'target'");
+        assert_eq!(
+            err("target=80,target=0"),
+            "missing mandatory field 'target'"
+        );
         // Unanchored detection: one `w=w` anywhere selects the long form.
         assert!(is_long_syntax("x,a=b"));
         assert!(!is_long_syntax("=80"));
@@ -147,7 +184,10 @@ mod tests {
         assert_eq!(err("80,a=b"), "invalid field: 80");
         assert_eq!(err("target=80,=1"), "invalid field: =1");
         assert_eq!(err("target=80,"), "invalid field: ");
-        assert_eq!(err("target=8O"), "invalid target port (8o): value must be an integer: invalid syntax");
+        assert_eq!(
+            err("target=8O"),
+            "invalid target port (8o): value must be an integer: invalid syntax"
+        );
         assert_eq!(
             err("target=80,published=-1"),
             "invalid published port (-1): value must be an integer: invalid syntax"
@@ -161,7 +201,10 @@ mod tests {
             err("target=80,pub\"lished=1"),
             "parse error on line 1, column 14: bare \" in non-quoted field"
         );
-        assert_eq!(ok("target=80\nthis line is never read"), ["0:80/tcp/ingress"]);
+        assert_eq!(
+            ok("target=80\nthis line is never read"),
+            ["0:80/tcp/ingress"]
+        );
     }
 
     #[test]
@@ -169,7 +212,11 @@ mod tests {
         // A host range for one container port expands, all targeting it.
         assert_eq!(
             ok("8000-8002:80"),
-            ["8000:80/tcp/ingress", "8001:80/tcp/ingress", "8002:80/tcp/ingress"]
+            [
+                "8000:80/tcp/ingress",
+                "8001:80/tcp/ingress",
+                "8002:80/tcp/ingress"
+            ]
         );
         assert_eq!(err("[::]:80:80"), "hostip is not supported");
         // `=` without word characters on both sides keeps the short form.
@@ -179,9 +226,18 @@ mod tests {
 
     #[test]
     fn canonical_form_reparses() {
-        for spec in ["8080:80", "80/udp", "published=1,target=2,mode=host,protocol=sctp", "0"] {
+        for spec in [
+            "8080:80",
+            "80/udp",
+            "published=1,target=2,mode=host,protocol=sctp",
+            "0",
+        ] {
             for p in parse_service_port(spec).unwrap() {
-                assert_eq!(parse_service_port(&p.to_spec()).unwrap(), [p.clone()], "{p}");
+                assert_eq!(
+                    parse_service_port(&p.to_spec()).unwrap(),
+                    [p.clone()],
+                    "{p}"
+                );
             }
         }
     }
