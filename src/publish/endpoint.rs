@@ -151,12 +151,12 @@ mod tests {
         let ingress = PortConfig::ingress(Protocol::Tcp, 8080, 80);
         let host = PortConfig::host(Protocol::Tcp, 8080, 80);
         assert_eq!(
-            validate_endpoint_spec(EndpointMode::Dnsrr, &[ingress.clone()])
+            validate_endpoint_spec(EndpointMode::Dnsrr, std::slice::from_ref(&ingress))
                 .unwrap_err()
                 .to_string(),
             "EndpointSpec: port published with ingress mode can't be used with dnsrr mode"
         );
-        assert!(validate_endpoint_spec(EndpointMode::Dnsrr, &[host.clone()]).is_ok());
+        assert!(validate_endpoint_spec(EndpointMode::Dnsrr, std::slice::from_ref(&host)).is_ok());
         assert_eq!(
             validate_endpoint_spec(EndpointMode::Vip, &[ingress.clone(), host.clone()])
                 .unwrap_err()

@@ -155,9 +155,9 @@ pub fn read_csv_record(input: &str) -> Result<Vec<String>, String> {
                     field.push_str(&line[..i]);
                     let after = line[i + 1..].to_owned();
                     col += i + 1;
-                    if after.starts_with('"') {
+                    if let Some(rest) = after.strip_prefix('"') {
                         field.push('"');
-                        line = after[1..].to_owned();
+                        line = rest.to_owned();
                         col += 1;
                     } else if let Some(rest) = after.strip_prefix(',') {
                         fields.push(field);

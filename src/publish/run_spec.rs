@@ -58,7 +58,7 @@ fn to_standard_notation(value: &str) -> Result<std::borrow::Cow<'_, str>, Publis
     let (mut published, mut target, mut protocol) = ("", "", "tcp");
     for param in value.split(',') {
         match param.split_once('=') {
-            Some((key, _)) if key.is_empty() => {
+            Some(("", _)) => {
                 return Err(PublishError::InvalidPublishOpts {
                     param: param.to_owned(),
                 });
@@ -326,7 +326,11 @@ mod tests {
             "8000-8002:80-82",
         ] {
             for m in parse_run_port(spec).unwrap() {
-                assert_eq!(parse_run_port(&m.to_string()).unwrap(), [m.clone()], "{m}");
+                assert_eq!(
+                    parse_run_port(&m.to_string()).unwrap(),
+                    std::slice::from_ref(&m),
+                    "{m}"
+                );
             }
         }
         let m = &parse_run_port("[::1]:8080:80").unwrap()[0];

@@ -235,7 +235,7 @@ mod tests {
             for p in parse_service_port(spec).unwrap() {
                 assert_eq!(
                     parse_service_port(&p.to_spec()).unwrap(),
-                    [p.clone()],
+                    std::slice::from_ref(&p),
                     "{p}"
                 );
             }
