@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 
 use common::{Netns, require_root_and_tools};
 use overlaynet::publish::Protocol;
-use overlaynet::publish::rules::{HostPort, IngressGateway, LoadBalancer, MeshRules, TaskRedirects};
+use overlaynet::publish::rules::{
+    HostPort, IngressGateway, LoadBalancer, MeshRules, TaskRedirects,
+};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -27,7 +29,12 @@ fn nft(ns: &Netns, args: &[&str], script: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn nft");
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -79,7 +86,11 @@ fn generated_rulesets_and_updates_are_accepted_by_nft() {
     let mut rules = MeshRules::new();
     let mut apply = |t: overlaynet::publish::rules::Transaction, rules: &MeshRules, step: &str| {
         check_and_apply(&ns, &t.to_string());
-        assert_eq!(listing(&ns), reference_listing(rules, "nftr"), "after {step}");
+        assert_eq!(
+            listing(&ns),
+            reference_listing(rules, "nftr"),
+            "after {step}"
+        );
     };
     // The empty table loads too.
     apply(rules.full_load(), &rules.clone(), "empty full load");
@@ -95,7 +106,12 @@ fn generated_rulesets_and_updates_are_accepted_by_nft() {
     apply(t, &rules.clone(), "ingress port");
     let t = rules.add_ingress_port(Protocol::Sctp, 9).unwrap();
     apply(t, &rules.clone(), "sctp ingress port");
-    let host = HostPort { protocol: Protocol::Udp, host_port: 5353, container: ip("fd18::9"), target: 53 };
+    let host = HostPort {
+        protocol: Protocol::Udp,
+        host_port: 5353,
+        container: ip("fd18::9"),
+        target: 53,
+    };
     let t = rules.add_host_port(host).unwrap();
     apply(t, &rules.clone(), "host-mode port");
     let lb = LoadBalancer {
@@ -111,17 +127,29 @@ fn generated_rulesets_and_updates_are_accepted_by_nft() {
     let t = rules.set_backends(256, &[]).unwrap();
     apply(t, &rules.clone(), "no backends");
     let t = rules
-        .upsert_load_balancer(LoadBalancer { ports: vec![(Protocol::Tcp, 81)], vips: vec![ip("10.0.0.3")], ..lb })
+        .upsert_load_balancer(LoadBalancer {
+            ports: vec![(Protocol::Tcp, 81)],
+            vips: vec![ip("10.0.0.3")],
+            ..lb
+        })
         .unwrap();
     apply(t, &rules.clone(), "load balancer update");
-    let t = rules.add_snat("10.0.0.0/24".parse().unwrap(), ip("10.0.0.4")).unwrap();
+    let t = rules
+        .add_snat("10.0.0.0/24".parse().unwrap(), ip("10.0.0.4"))
+        .unwrap();
     apply(t, &rules.clone(), "snat4");
-    let t = rules.add_snat("fd00::/64".parse().unwrap(), ip("fd00::4")).unwrap();
+    let t = rules
+        .add_snat("fd00::/64".parse().unwrap(), ip("fd00::4"))
+        .unwrap();
     apply(t, &rules.clone(), "snat6");
     let t = rules
         .set_task_redirects(TaskRedirects {
             addrs: vec![ip("10.0.0.5"), ip("fd00::5")],
-            ports: vec![(Protocol::Tcp, 80, 8080), (Protocol::Udp, 80, 8080), (Protocol::Sctp, 9, 9)],
+            ports: vec![
+                (Protocol::Tcp, 80, 8080),
+                (Protocol::Udp, 80, 8080),
+                (Protocol::Sctp, 9, 9),
+            ],
         })
         .unwrap();
     apply(t, &rules.clone(), "task redirects");
@@ -130,7 +158,11 @@ fn generated_rulesets_and_updates_are_accepted_by_nft() {
     rules.remove_snat("10.0.0.0/24".parse().unwrap());
     rules.remove_ingress_port(Protocol::Tcp, 8080);
     rules.remove_host_port(Protocol::Udp, 5353);
-    apply(rules.transition_from(&old), &rules.clone(), "bulk removal as one transition");
+    apply(
+        rules.transition_from(&old),
+        &rules.clone(),
+        "bulk removal as one transition",
+    );
     // A full load over an existing table replaces it.
     apply(rules.full_load(), &rules.clone(), "full reload");
 }
