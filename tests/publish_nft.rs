@@ -84,7 +84,7 @@ fn generated_rulesets_and_updates_are_accepted_by_nft() {
     }
     let ns = Netns::new("nftc");
     let mut rules = MeshRules::new();
-    let mut apply = |t: overlaynet::publish::rules::Transaction, rules: &MeshRules, step: &str| {
+    let apply = |t: overlaynet::publish::rules::Transaction, rules: &MeshRules, step: &str| {
         check_and_apply(&ns, &t.to_string());
         assert_eq!(
             listing(&ns),
