@@ -5,7 +5,6 @@
 //! It must stay free of I/O: callers apply the returned [`Transaction`]s.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
@@ -213,16 +212,7 @@ impl MeshRules {
         let old = lb_chain(lb);
         lb.backends = sorted_unique(backends.to_vec());
         let new = lb_chain(lb);
-        Ok(nft::diff(
-            &Fragment {
-                elements: Vec::new(),
-                chains: vec![old],
-            },
-            &Fragment {
-                elements: Vec::new(),
-                chains: vec![new],
-            },
-        ))
+        Ok(nft::refill_chain(&old.name, &old.rules, &new.rules))
     }
 
     /// Removes a load balancer and its chain.
@@ -298,7 +288,7 @@ impl MeshRules {
     /// The whole table as one idempotent transaction: `add table`, `delete table`, then the
     /// table with every set, map and chain. Only table `inet overlaynet` is touched.
     pub fn full_load(&self) -> Transaction {
-        nft::full_load(self.gateway.as_ref(), &self.fragment())
+        nft::full_load(self.gateway.as_ref(), &self.small_fragment(), self)
     }
 
     /// The transaction that turns a kernel holding `old`'s rules into one holding `self`'s:
@@ -310,15 +300,22 @@ impl MeshRules {
         nft::diff(&old.fragment(), &self.fragment())
     }
 
+    /// Everything this namespace contributes to the table.
     fn fragment(&self) -> Fragment {
+        let mut f = self.small_fragment();
+        for lb in self.lbs.values() {
+            f.extend(lb_fragment(lb));
+        }
+        f
+    }
+
+    /// Everything except the load balancers, which a full load writes directly.
+    fn small_fragment(&self) -> Fragment {
         let mut f = Fragment::default();
         for &key in self.ingress_ports.keys() {
             f.extend(ingress_fragment(key));
         }
         f.extend(self.host_fragment());
-        for lb in self.lbs.values() {
-            f.extend(lb_fragment(lb));
-        }
         for (subnet, source) in &self.snat {
             f.extend(snat_fragment(*subnet, *source));
         }
@@ -463,6 +460,58 @@ fn task_fragment(task: &TaskRedirects) -> Fragment {
     f
 }
 
+impl nft::BulkSource for MeshRules {
+    fn write_elements(&self, set: SetName, list: &mut nft::ElementList<'_>) {
+        for lb in self.lbs.values() {
+            match set {
+                SetName::LbPorts => {
+                    for &(protocol, port) in &lb.ports {
+                        let out = list.next();
+                        nft::push_proto_port(out, protocol, port);
+                        push_goto(out, lb.fwmark);
+                    }
+                }
+                SetName::LbVips4 | SetName::LbVips6 => {
+                    for &vip in lb
+                        .vips
+                        .iter()
+                        .filter(|v| v.is_ipv4() == (set == SetName::LbVips4))
+                    {
+                        let out = list.next();
+                        nft::push_addr(out, vip);
+                        push_goto(out, lb.fwmark);
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    fn write_chains(&self, out: &mut String) {
+        for lb in self.lbs.values() {
+            out.push_str("\tchain svc-");
+            nft::push_u32(out, lb.fwmark);
+            out.push_str(" {\n");
+            for (family, ip, is_v4) in FAMILIES {
+                if lb.backends.iter().any(|b| b.is_ipv4() == is_v4) {
+                    out.push_str("\t\t");
+                    push_lb_rule(out, lb, family, ip, is_v4);
+                    out.push('\n');
+                }
+            }
+            out.push_str("\t}\n");
+        }
+    }
+}
+
+/// `(nfproto, nat family keyword, is IPv4)`.
+const FAMILIES: [(&str, &str, bool); 2] = [("ipv4", "ip", true), ("ipv6", "ip6", false)];
+
+fn push_goto(out: &mut String, fwmark: u32) {
+    out.push_str(" : goto svc-");
+    nft::push_u32(out, fwmark);
+}
+
 /// The chain name of a load balancer.
 fn lb_chain_name(fwmark: u32) -> String {
     format!("svc-{fwmark}")
@@ -495,29 +544,42 @@ fn lb_fragment(lb: &LoadBalancer) -> Fragment {
 /// 0). A family without backends gets no rule, so its traffic is not translated.
 fn lb_chain(lb: &LoadBalancer) -> nft::Chain {
     let mut rules = Vec::with_capacity(2);
-    let v4: Vec<&IpAddr> = lb.backends.iter().filter(|b| b.is_ipv4()).collect();
-    let v6: Vec<&IpAddr> = lb.backends.iter().filter(|b| b.is_ipv6()).collect();
-    for (family, ip, backends) in [("ipv4", "ip", v4), ("ipv6", "ip6", v6)] {
-        if backends.is_empty() {
-            continue;
+    for (family, ip, is_v4) in FAMILIES {
+        if lb.backends.iter().any(|b| b.is_ipv4() == is_v4) {
+            let mut rule = String::with_capacity(64 + lb.backends.len() * 20);
+            push_lb_rule(&mut rule, lb, family, ip, is_v4);
+            rules.push(rule);
         }
-        let mut rule = String::with_capacity(64 + backends.len() * 20);
-        let _ = write!(
-            rule,
-            "meta nfproto {family} dnat {ip} to numgen random mod {} map {{ ",
-            backends.len()
-        );
-        for (i, b) in backends.iter().enumerate() {
-            if i > 0 {
-                rule.push_str(", ");
-            }
-            let _ = write!(rule, "{i} : {b}");
-        }
-        rule.push_str(" }");
-        rules.push(rule);
     }
     nft::Chain {
         name: lb_chain_name(lb.fwmark),
         rules,
     }
+}
+
+/// `meta nfproto <family> dnat <ip> to numgen random mod N map { 0 : a, 1 : b, ... }` over
+/// the backends of one family (the caller checks there is at least one).
+fn push_lb_rule(out: &mut String, lb: &LoadBalancer, family: &str, ip: &str, is_v4: bool) {
+    let count = lb.backends.iter().filter(|b| b.is_ipv4() == is_v4).count();
+    out.push_str("meta nfproto ");
+    out.push_str(family);
+    out.push_str(" dnat ");
+    out.push_str(ip);
+    out.push_str(" to numgen random mod ");
+    nft::push_u32(out, count as u32);
+    out.push_str(" map { ");
+    for (i, b) in lb
+        .backends
+        .iter()
+        .filter(|b| b.is_ipv4() == is_v4)
+        .enumerate()
+    {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        nft::push_u32(out, i as u32);
+        out.push_str(" : ");
+        nft::push_addr(out, *b);
+    }
+    out.push_str(" }");
 }

@@ -162,33 +162,70 @@ impl fmt::Display for Transaction {
     }
 }
 
+/// Writes the elements and chains that are too many to collect as a [`Fragment`] first (the
+/// load balancers), straight into the full-load text.
+pub(crate) trait BulkSource {
+    /// Appends the elements of `set`, each through [`ElementList::next`].
+    fn write_elements(&self, set: SetName, list: &mut ElementList<'_>);
+    /// Appends whole `\tchain NAME { ... }` blocks.
+    fn write_chains(&self, out: &mut String);
+}
+
+/// A comma-separated element list being written.
+pub(crate) struct ElementList<'a> {
+    out: &'a mut String,
+    empty: bool,
+}
+
+impl ElementList<'_> {
+    /// The buffer to write the next element to, after the separator.
+    pub fn next(&mut self) -> &mut String {
+        if self.empty {
+            self.empty = false;
+        } else {
+            self.out.push_str(", ");
+        }
+        self.out
+    }
+}
+
 /// A full load: create-then-delete our table (so the delete never fails), then declare it
 /// with every element and chain. Touches nothing outside table `inet overlaynet`.
-pub(crate) fn full_load(gateway: Option<&IngressGateway>, fragment: &Fragment) -> Transaction {
+pub(crate) fn full_load(
+    gateway: Option<&IngressGateway>,
+    fragment: &Fragment,
+    bulk: &dyn BulkSource,
+) -> Transaction {
     let mut sets: BTreeMap<SetName, Vec<&Element>> = BTreeMap::new();
     for e in &fragment.elements {
         sets.entry(e.set).or_default().push(e);
     }
-    let mut t =
-        String::with_capacity(256 + fragment.elements.len() * 40 + fragment.chains.len() * 160);
+    let mut t = String::with_capacity(4096);
     let _ = writeln!(t, "table inet {TABLE} {{");
     for set in SetName::ALL {
         let (kind, decl) = set.declaration();
         let _ = write!(t, "\t{kind} {} {{ {decl}", set.name());
-        if let Some(elements) = sets.get(&set) {
-            t.push_str(" elements = { ");
-            write_elements(&mut t, elements.iter().copied(), true);
+        let before = t.len();
+        t.push_str(" elements = { ");
+        let mut list = ElementList {
+            out: &mut t,
+            empty: true,
+        };
+        for e in sets.get(&set).into_iter().flatten() {
+            write_element(list.next(), e, true);
+        }
+        bulk.write_elements(set, &mut list);
+        if list.empty {
+            t.truncate(before);
+        } else {
             t.push_str(" }");
         }
         t.push_str(" }\n");
     }
     for chain in &fragment.chains {
-        let _ = writeln!(t, "\tchain {} {{", chain.name);
-        for rule in &chain.rules {
-            let _ = writeln!(t, "\t\t{rule}");
-        }
-        t.push_str("\t}\n");
+        write_chain(&mut t, &chain.name, &chain.rules);
     }
+    bulk.write_chains(&mut t);
     for (name, hook, rules) in base_chains(gateway) {
         let _ = writeln!(t, "\tchain {name} {{\n\t\t{hook}");
         for rule in rules {
@@ -206,16 +243,46 @@ pub(crate) fn full_load(gateway: Option<&IngressGateway>, fragment: &Fragment) -
     }
 }
 
+/// Appends a `\tchain NAME { rules }` block.
+pub(crate) fn write_chain<S: AsRef<str>>(out: &mut String, name: &str, rules: &[S]) {
+    out.push_str("\tchain ");
+    out.push_str(name);
+    out.push_str(" {\n");
+    for rule in rules {
+        out.push_str("\t\t");
+        out.push_str(rule.as_ref());
+        out.push('\n');
+    }
+    out.push_str("\t}\n");
+}
+
+fn write_element(out: &mut String, e: &Element, values: bool) {
+    out.push_str(&e.key);
+    if let (true, Some(v)) = (values, &e.value) {
+        out.push_str(" : ");
+        out.push_str(v);
+    }
+}
+
+/// Replaces a chain's rules: `flush chain` and `add rule`s, or nothing when they are equal.
+pub(crate) fn refill_chain(name: &str, old: &[String], new: &[String]) -> Transaction {
+    if old == new {
+        return Transaction::default();
+    }
+    let mut commands = Vec::with_capacity(1 + new.len());
+    commands.push(format!("flush chain inet {TABLE} {name}"));
+    for rule in new {
+        commands.push(format!("add rule inet {TABLE} {name} {rule}"));
+    }
+    Transaction { commands }
+}
+
 fn write_elements<'a>(out: &mut String, elements: impl Iterator<Item = &'a Element>, values: bool) {
     for (i, e) in elements.enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        out.push_str(&e.key);
-        if let (true, Some(v)) = (values, &e.value) {
-            out.push_str(" : ");
-            out.push_str(v);
-        }
+        write_element(out, e, values);
     }
 }
 
@@ -391,14 +458,45 @@ fn base_chains(gw: Option<&IngressGateway>) -> [(&'static str, &'static str, Vec
     ]
 }
 
-/// `a . b` key text for a protocol and port.
+/// `proto . port` key text.
 pub(crate) fn proto_port(protocol: super::super::Protocol, port: u16) -> String {
     let mut s = String::with_capacity(12);
-    let _ = write!(s, "{protocol} . {port}");
+    push_proto_port(&mut s, protocol, port);
     s
+}
+
+/// Appends `proto . port`.
+pub(crate) fn push_proto_port(out: &mut String, protocol: super::super::Protocol, port: u16) {
+    out.push_str(protocol.as_str());
+    out.push_str(" . ");
+    push_u32(out, u32::from(port));
 }
 
 /// An address as nft writes it (IPv6 without brackets).
 pub(crate) fn addr(ip: IpAddr) -> String {
-    ip.to_string()
+    let mut s = String::with_capacity(15);
+    push_addr(&mut s, ip);
+    s
+}
+
+/// Appends a decimal number (itoa: the full load writes hundreds of thousands of them).
+pub(crate) fn push_u32(out: &mut String, n: u32) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Appends an address; IPv4 by hand, as `Display` through `fmt` dominates a full load.
+pub(crate) fn push_addr(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u32(out, u32::from(octet));
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
 }
