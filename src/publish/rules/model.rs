@@ -487,6 +487,15 @@ impl nft::BulkSource for MeshRules {
         }
     }
 
+    fn size_hint(&self) -> usize {
+        // Per load balancer: ~30 bytes per port or VIP element, ~80 bytes of chain and rule
+        // text plus ~20 per backend.
+        self.lbs
+            .values()
+            .map(|lb| 80 + 30 * (lb.ports.len() + lb.vips.len()) + 20 * lb.backends.len())
+            .sum()
+    }
+
     fn write_chains(&self, out: &mut String) {
         for lb in self.lbs.values() {
             out.push_str("\tchain svc-");

@@ -169,6 +169,8 @@ pub(crate) trait BulkSource {
     fn write_elements(&self, set: SetName, list: &mut ElementList<'_>);
     /// Appends whole `\tchain NAME { ... }` blocks.
     fn write_chains(&self, out: &mut String);
+    /// Roughly how many bytes this source writes, to size the buffer once.
+    fn size_hint(&self) -> usize;
 }
 
 /// A comma-separated element list being written.
@@ -200,7 +202,7 @@ pub(crate) fn full_load(
     for e in &fragment.elements {
         sets.entry(e.set).or_default().push(e);
     }
-    let mut t = String::with_capacity(4096);
+    let mut t = String::with_capacity(4096 + fragment.elements.len() * 40 + bulk.size_hint());
     let _ = writeln!(t, "table inet {TABLE} {{");
     for set in SetName::ALL {
         let (kind, decl) = set.declaration();

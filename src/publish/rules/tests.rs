@@ -309,3 +309,25 @@ fn transition_matches_incremental_updates() {
             .starts_with("add table inet overlaynet\n")
     );
 }
+
+#[test]
+fn backend_change_transaction_does_not_grow_with_services() {
+    let lb = |i: u32| LoadBalancer {
+        fwmark: 1000 + i,
+        vips: vec![IpAddr::from([10, 1, (i >> 8) as u8, i as u8])],
+        ports: vec![(Protocol::Tcp, 1000 + i as u16)],
+        backends: vec![IpAddr::from([10, 2, (i >> 8) as u8, i as u8])],
+    };
+    let change = |services: u32| {
+        let mut m = MeshRules::new();
+        for i in 0..services {
+            m.upsert_load_balancer(lb(i)).unwrap();
+        }
+        m.set_backends(1000, &[ip("10.3.0.1"), ip("10.3.0.2")])
+            .unwrap()
+    };
+    let small = change(2);
+    let large = change(2000);
+    assert_eq!(small, large);
+    assert_eq!(small.commands().len(), 2);
+}
