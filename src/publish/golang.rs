@@ -305,6 +305,11 @@ mod tests {
             "parse error on line 1, column 3: extraneous or missing \" in quoted-field"
         );
         assert_eq!(
+            read_csv_record("\"abc").unwrap_err(),
+            "parse error on line 1, column 5: extraneous or missing \" in quoted-field"
+        );
+        assert_eq!(read_csv_record("\"a\"\r").unwrap(), ["a"]);
+        assert_eq!(
             read_csv_record("\"a=1\nb").unwrap_err(),
             "record on line 1; parse error on line 2, column 2: extraneous or missing \" in quoted-field"
         );

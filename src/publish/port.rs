@@ -97,13 +97,8 @@ impl PortRange {
     }
 
     /// Number of ports in the range (1–65536).
-    pub fn len(self) -> u32 {
+    pub fn port_count(self) -> u32 {
         u32::from(self.end) - u32::from(self.start) + 1
-    }
-
-    /// Always false: a range holds at least one port. Present for clippy's `len` convention.
-    pub fn is_empty(self) -> bool {
-        false
     }
 
     /// Whether the range is a single port.
@@ -217,7 +212,7 @@ mod tests {
                 start: 0,
                 end: 65535
             }
-            .len(),
+            .port_count(),
             65536
         );
     }

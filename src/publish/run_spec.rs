@@ -122,7 +122,7 @@ pub(crate) fn parse_port_spec(raw: &str) -> Result<Vec<RunPortMapping>, PublishE
             port: host_port.clone(),
         })?;
         // A host range of another length is only a pool for a single container port.
-        if range.len() != container_range.len() && !container_range.is_single() {
+        if range.port_count() != container_range.port_count() && !container_range.is_single() {
             return Err(PublishError::InvalidRanges {
                 container: container_port.to_owned(),
                 host: host_port,
