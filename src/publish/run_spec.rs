@@ -212,7 +212,7 @@ mod tests {
         parse_run_port(spec).expect_err(spec).to_string()
     }
 
-    /// Every `docker run -p` row of the reference's golden table.
+    /// Golden cases: the results the Docker CLI and go-connections produce for these inputs.
     #[test]
     fn golden_rows() {
         assert_eq!(ok("80"), [r#"80/tcp -> {"", ""}"#]);

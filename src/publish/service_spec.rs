@@ -123,7 +123,7 @@ mod tests {
         parse_service_port(spec).expect_err(spec).to_string()
     }
 
-    /// Every `docker service create -p` row of the reference's golden table.
+    /// Golden cases: the results the Docker CLI's `PortOpt.Set` produces for these inputs.
     #[test]
     fn golden_rows() {
         assert_eq!(ok("8080:80"), ["8080:80/tcp/ingress"]);
