@@ -4,7 +4,11 @@
 /// Any error this crate returns.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {}
+pub enum Error {
+    /// A peer-table or PeerRecord error.
+    #[error(transparent)]
+    Peer(#[from] crate::peer::PeerError),
+}
 
 /// `Result` with the crate-wide [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
