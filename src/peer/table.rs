@@ -853,6 +853,10 @@ mod tests {
     #[test]
     fn entries_stay_compact() {
         // The memory budget (≤ 128 B/entry at 1M entries, two index tables included) depends on it.
-        assert!(size_of::<Option<Slot>>() <= 88, "{}", size_of::<Option<Slot>>());
+        assert!(
+            size_of::<Option<Slot>>() <= 88,
+            "{}",
+            size_of::<Option<Slot>>()
+        );
     }
 }
