@@ -25,10 +25,12 @@ fn ip_net() -> impl Strategy<Value = IpNet> {
 }
 
 fn record() -> impl Strategy<Value = PeerRecord> {
-    (ip_net(), any::<[u8; 6]>(), ip_addr()).prop_map(|(endpoint_ip, mac, tunnel_endpoint_ip)| PeerRecord {
-        endpoint_ip,
-        endpoint_mac: MacAddr(mac),
-        tunnel_endpoint_ip,
+    (ip_net(), any::<[u8; 6]>(), ip_addr()).prop_map(|(endpoint_ip, mac, tunnel_endpoint_ip)| {
+        PeerRecord {
+            endpoint_ip,
+            endpoint_mac: MacAddr(mac),
+            tunnel_endpoint_ip,
+        }
     })
 }
 

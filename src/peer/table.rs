@@ -87,6 +87,7 @@ pub struct VtepInfo {
 const PROGRAMMED: u8 = 1;
 
 /// One entry. Kept small (88 bytes): the table is sized for a million of them.
+#[derive(Clone)]
 struct Slot {
     ip: IpNet,
     eid: EndpointId,
@@ -122,6 +123,7 @@ pub(crate) struct Valid {
 }
 
 /// The peer table of one network.
+#[derive(Clone)]
 pub struct PeerTable {
     config: PeerTableConfig,
     slots: Vec<Option<Slot>>,

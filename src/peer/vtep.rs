@@ -13,6 +13,7 @@ pub(crate) type VtepIdx = u32;
 /// Marks "no entry" in the intrusive lists.
 pub(crate) const NIL: u32 = u32::MAX;
 
+#[derive(Clone)]
 pub(crate) struct Vtep {
     pub(crate) addr: IpAddr,
     /// Entries (programmed or not) behind this VTEP.
@@ -23,7 +24,7 @@ pub(crate) struct Vtep {
     pub(crate) head: u32,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Vteps {
     slots: Vec<Option<Vtep>>,
     free: Vec<VtepIdx>,
