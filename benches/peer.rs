@@ -133,7 +133,6 @@ fn report_memory(sizes: &[u64], keys: &Keys) {
         let mut t = empty_table();
         fill(&mut t, keys, 0..n);
         let table = net_bytes(&region) as f64 / n as f64;
-        drop(region);
 
         let region = Region::new(GLOBAL);
         let mut b = Baseline::new();

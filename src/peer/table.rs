@@ -114,7 +114,7 @@ impl Slot {
 }
 
 /// A validated (eid, ip, mac, vtep) tuple.
-pub(crate) struct Valid {
+struct Valid {
     eid: EndpointId,
     ip: IpNet,
     subnet: u16,
@@ -574,7 +574,7 @@ impl PeerTable {
         None
     }
 
-    pub(crate) fn insert_valid(&mut self, v: Valid) -> Changes<Added> {
+    fn insert_valid(&mut self, v: Valid) -> Changes<Added> {
         if self.find_valid(&v).is_some() {
             return Changes {
                 outcome: Added::AlreadyPresent,
@@ -666,7 +666,7 @@ impl PeerTable {
         }
     }
 
-    pub(crate) fn remove_valid(&mut self, v: &Valid) -> Changes<Removed> {
+    fn remove_valid(&mut self, v: &Valid) -> Changes<Removed> {
         let Some(idx) = self.find_valid(v) else {
             return Changes {
                 outcome: Removed::NotFound,
