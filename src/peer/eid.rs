@@ -18,13 +18,21 @@ enum Repr {
     Text(Box<str>),
 }
 
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
+/// Lowercase hex digit values; 0xff marks anything else.
+const HEX: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut c = 0;
+    while c < 10 {
+        table[b'0' as usize + c] = c as u8;
+        c += 1;
     }
-}
+    let mut c = 0;
+    while c < 6 {
+        table[b'a' as usize + c] = 10 + c as u8;
+        c += 1;
+    }
+    table
+};
 
 fn parse_hex64(s: &str) -> Option<[u8; 32]> {
     let bytes = s.as_bytes();
@@ -32,10 +40,14 @@ fn parse_hex64(s: &str) -> Option<[u8; 32]> {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        out[i] = hex_value(pair[0])? << 4 | hex_value(pair[1])?;
+    let mut invalid = 0u8;
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        invalid |= hi | lo;
+        *o = hi << 4 | (lo & 0x0f);
     }
-    Some(out)
+    // Valid digits are < 16, so any 0xff leaves its high bits set.
+    (invalid & 0xf0 == 0).then_some(out)
 }
 
 impl EndpointId {

@@ -256,10 +256,10 @@ impl PeerTable {
             .reserve(additional.saturating_sub(self.free.len()));
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.by_ip.reserve(additional, |&i| {
-            hasher.hash_one(slot_at(slots, i).ip.addr())
+            hash_ip(hasher, slot_at(slots, i).ip.addr())
         });
         self.by_mac
-            .reserve(additional, |&i| hasher.hash_one(slot_at(slots, i).mac));
+            .reserve(additional, |&i| hash_mac(hasher, slot_at(slots, i).mac));
     }
 
     // ---- mutations ------------------------------------------------------------------------
@@ -499,7 +499,7 @@ impl PeerTable {
     fn ip_head(&self, ip: IpAddr) -> Option<u32> {
         let slots = &self.slots;
         self.by_ip
-            .find(self.hasher.hash_one(ip), |&i| {
+            .find(hash_ip(&self.hasher, ip), |&i| {
                 slot_at(slots, i).ip.addr() == ip
             })
             .copied()
@@ -508,7 +508,9 @@ impl PeerTable {
     fn mac_head(&self, mac: MacAddr) -> Option<u32> {
         let slots = &self.slots;
         self.by_mac
-            .find(self.hasher.hash_one(mac), |&i| slot_at(slots, i).mac == mac)
+            .find(hash_mac(&self.hasher, mac), |&i| {
+                slot_at(slots, i).mac == mac
+            })
             .copied()
     }
 
@@ -558,12 +560,13 @@ impl PeerTable {
         })
     }
 
-    fn find_valid(&self, v: &Valid) -> Option<u32> {
+    /// The entry equal to `v` in the IP chain starting at `head`.
+    fn find_valid(&self, v: &Valid, head: Option<u32>) -> Option<u32> {
         let vtep = match v.vtep {
             Some(addr) => self.vteps.find(addr)?,
             None => NIL,
         };
-        let mut cur = self.ip_head(v.ip.addr()).unwrap_or(NIL);
+        let mut cur = head.unwrap_or(NIL);
         while cur != NIL {
             let s = self.slot(cur);
             if s.vtep == vtep && s.mac == v.mac && s.ip == v.ip && s.eid == v.eid {
@@ -575,7 +578,9 @@ impl PeerTable {
     }
 
     fn insert_valid(&mut self, v: Valid) -> Changes<Added> {
-        if self.find_valid(&v).is_some() {
+        let ip = v.ip.addr();
+        let ip_head = self.ip_head(ip);
+        if self.find_valid(&v, ip_head).is_some() {
             return Changes {
                 outcome: Added::AlreadyPresent,
                 deltas: Vec::new(),
@@ -617,9 +622,8 @@ impl PeerTable {
         }
 
         // Per-IP chain: append, so the chain stays oldest first.
-        let ip = v.ip.addr();
         let mut ip_has_programmed = false;
-        match self.ip_head(ip) {
+        match ip_head {
             Some(head) => {
                 let mut tail = head;
                 loop {
@@ -634,8 +638,8 @@ impl PeerTable {
             }
             None => {
                 let (slots, hasher) = (&self.slots, &self.hasher);
-                self.by_ip.insert_unique(hasher.hash_one(ip), idx, |&i| {
-                    hasher.hash_one(slot_at(slots, i).ip.addr())
+                self.by_ip.insert_unique(hash_ip(hasher, ip), idx, |&i| {
+                    hash_ip(hasher, slot_at(slots, i).ip.addr())
                 });
             }
         }
@@ -650,8 +654,8 @@ impl PeerTable {
             None => {
                 let (slots, hasher) = (&self.slots, &self.hasher);
                 self.by_mac
-                    .insert_unique(hasher.hash_one(v.mac), idx, |&i| {
-                        hasher.hash_one(slot_at(slots, i).mac)
+                    .insert_unique(hash_mac(hasher, v.mac), idx, |&i| {
+                        hash_mac(hasher, slot_at(slots, i).mac)
                     });
             }
         }
@@ -667,7 +671,7 @@ impl PeerTable {
     }
 
     fn remove_valid(&mut self, v: &Valid) -> Changes<Removed> {
-        let Some(idx) = self.find_valid(v) else {
+        let Some(idx) = self.find_valid(v, self.ip_head(v.ip.addr())) else {
             return Changes {
                 outcome: Removed::NotFound,
                 deltas: Vec::new(),
@@ -710,7 +714,7 @@ impl PeerTable {
         let next = self.slot(idx).next_ip;
         let head = self.ip_head(ip).unwrap_or(NIL);
         if head == idx {
-            let hash = self.hasher.hash_one(ip);
+            let hash = hash_ip(&self.hasher, ip);
             let slots = &self.slots;
             if let Ok(entry) = self
                 .by_ip
@@ -741,7 +745,7 @@ impl PeerTable {
         let next = self.slot(idx).next_mac;
         let head = self.mac_head(mac).unwrap_or(NIL);
         if head == idx {
-            let hash = self.hasher.hash_one(mac);
+            let hash = hash_mac(&self.hasher, mac);
             let slots = &self.slots;
             if let Ok(entry) = self
                 .by_mac
@@ -839,6 +843,20 @@ impl PeerTable {
             }
         }
     }
+}
+
+/// Hashes an IP as one integer (IPv4 as its 32 bits): one foldhash round instead of the
+/// discriminant-plus-slice walk of `IpAddr`'s `Hash`.
+fn hash_ip(hasher: &RandomState, ip: IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(v4) => hasher.hash_one(v4.to_bits()),
+        IpAddr::V6(v6) => hasher.hash_one(v6.to_bits()),
+    }
+}
+
+fn hash_mac(hasher: &RandomState, mac: MacAddr) -> u64 {
+    let [a, b, c, d, e, f] = mac.0;
+    hasher.hash_one(u64::from_be_bytes([0, 0, a, b, c, d, e, f]))
 }
 
 fn slot_at(slots: &[Option<Slot>], i: u32) -> &Slot {

@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use foldhash::fast::RandomState;
+
 /// Index of an interned VTEP.
 pub(crate) type VtepIdx = u32;
 
@@ -28,7 +30,7 @@ pub(crate) struct Vtep {
 pub(crate) struct Vteps {
     slots: Vec<Option<Vtep>>,
     free: Vec<VtepIdx>,
-    index: HashMap<IpAddr, VtepIdx>,
+    index: HashMap<IpAddr, VtepIdx, RandomState>,
 }
 
 impl Vteps {
