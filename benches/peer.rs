@@ -72,10 +72,13 @@ fn empty_table() -> PeerTable {
     .unwrap()
 }
 
+/// Uses the `_into` forms with one reused delta buffer, as a hot caller would.
 fn fill(t: &mut PeerTable, keys: &Keys, range: std::ops::Range<u64>) {
+    let mut deltas = Vec::new();
     for i in range {
-        let _ = t
-            .add_remote(keys.eid(i), ip_net(i), mac(i), IpAddr::V4(vtep(i)))
+        deltas.clear();
+        let v = IpAddr::V4(vtep(i));
+        t.add_remote_into(keys.eid(i), ip_net(i), mac(i), v, &mut deltas)
             .unwrap();
     }
 }
@@ -185,9 +188,11 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
         b.iter_batched(
             || full.clone(),
             |mut t| {
+                let mut deltas = Vec::new();
                 for &i in &order {
-                    let _ = t
-                        .remove_remote(keys.eid(i), ip_net(i), mac(i), IpAddr::V4(vtep(i)))
+                    deltas.clear();
+                    let v = IpAddr::V4(vtep(i));
+                    t.remove_remote_into(keys.eid(i), ip_net(i), mac(i), v, &mut deltas)
                         .unwrap();
                 }
                 t
@@ -250,19 +255,24 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
     let mut base = full_base.clone();
     g.bench_function("churn/PeerTable", |b| {
         let (mut lo, mut hi, mut rng) = (0u64, n, Rng(42));
+        let mut deltas = Vec::new();
         b.iter_custom(|iters| {
             let start = Instant::now();
             for op in 0..iters {
                 match op % 4 {
                     1 => {
-                        let _ = table
-                            .add_remote(keys.eid(hi), ip_net(hi), mac(hi), IpAddr::V4(vtep(hi)))
+                        deltas.clear();
+                        let v = IpAddr::V4(vtep(hi));
+                        table
+                            .add_remote_into(keys.eid(hi), ip_net(hi), mac(hi), v, &mut deltas)
                             .unwrap();
                         hi += 1;
                     }
                     3 => {
-                        let _ = table
-                            .remove_remote(keys.eid(lo), ip_net(lo), mac(lo), IpAddr::V4(vtep(lo)))
+                        deltas.clear();
+                        let v = IpAddr::V4(vtep(lo));
+                        table
+                            .remove_remote_into(keys.eid(lo), ip_net(lo), mac(lo), v, &mut deltas)
                             .unwrap();
                         lo += 1;
                     }

@@ -104,14 +104,24 @@ impl PeerDelta {
     }
 }
 
-/// Drops every removal whose next change to the same kernel object re-adds it unchanged
+/// In `deltas[from..]`, drops every removal whose next change to the same kernel object re-adds it unchanged
 /// (e.g. `TunnelDown(v)` … `TunnelUp(v)` when a peer behind `v` is replaced by another one
 /// behind `v`). The object then simply stays, which keeps every ordering rule: nothing in
 /// between touched it. Without this, replacing a peer would needlessly tear down and rebuild
 /// a tunnel and its SAs.
-pub(crate) fn coalesce(deltas: &mut Vec<PeerDelta>) {
+pub(crate) fn coalesce(deltas: &mut Vec<PeerDelta>, from: usize) {
+    // Fast path, and the common case: a plain add or remove has nothing to cancel.
+    let has_addition = deltas[from..]
+        .iter()
+        .any(|d| d.undoing_addition().is_none());
+    let has_removal = deltas[from..]
+        .iter()
+        .any(|d| d.undoing_addition().is_some());
+    if !(has_addition && has_removal) {
+        return;
+    }
     let mut dropped = vec![false; deltas.len()];
-    for i in 0..deltas.len() {
+    for i in from..deltas.len() {
         let Some(undo) = deltas[i].undoing_addition() else {
             continue;
         };
@@ -164,7 +174,7 @@ mod tests {
                 vtep: v(2),
             },
         ];
-        coalesce(&mut deltas);
+        coalesce(&mut deltas, 0);
         assert_eq!(
             deltas,
             vec![
@@ -213,11 +223,11 @@ mod tests {
                 vtep: v(2),
             },
         ];
-        coalesce(&mut deltas);
+        coalesce(&mut deltas, 0);
         assert!(deltas.is_empty());
 
         let mut adds = vec![PeerDelta::TunnelUp { vtep: v(3) }];
-        coalesce(&mut adds);
+        coalesce(&mut adds, 0);
         assert_eq!(adds, vec![PeerDelta::TunnelUp { vtep: v(3) }]);
     }
 
@@ -249,7 +259,7 @@ mod tests {
             },
         ];
         let before = deltas.clone();
-        coalesce(&mut deltas);
+        coalesce(&mut deltas, 0);
         assert_eq!(deltas, before);
     }
 }

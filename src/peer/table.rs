@@ -263,6 +263,10 @@ impl PeerTable {
     }
 
     // ---- mutations ------------------------------------------------------------------------
+    //
+    // Each mutation comes in two forms: one returning [`Changes`], and an `_into` form that
+    // appends the deltas to a caller-owned buffer (no allocation once the buffer has grown).
+    // On error nothing is appended and nothing changes.
 
     /// A local endpoint joined (moby's `peerAdd` with an invalid VTEP). Never programs
     /// anything, but takes part in duplicate-IP bookkeeping.
@@ -272,8 +276,19 @@ impl PeerTable {
         ip: IpNet,
         mac: MacAddr,
     ) -> Result<Changes<Added>, PeerError> {
+        with_changes(|d| self.add_local_into(eid, ip, mac, d))
+    }
+
+    /// [`PeerTable::add_local`], appending the deltas to `deltas`.
+    pub fn add_local_into(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<Added, PeerError> {
         let valid = self.validate(eid, ip, mac, None)?;
-        Ok(self.insert_valid(valid))
+        Ok(self.insert_valid(valid, deltas))
     }
 
     /// A local endpoint left.
@@ -283,8 +298,19 @@ impl PeerTable {
         ip: IpNet,
         mac: MacAddr,
     ) -> Result<Changes<Removed>, PeerError> {
+        with_changes(|d| self.remove_local_into(eid, ip, mac, d))
+    }
+
+    /// [`PeerTable::remove_local`], appending the deltas to `deltas`.
+    pub fn remove_local_into(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<Removed, PeerError> {
         let valid = self.validate(eid, ip, mac, None)?;
-        Ok(self.remove_valid(&valid))
+        Ok(self.remove_valid(&valid, deltas))
     }
 
     /// A remote endpoint behind `vtep` appeared. `vtep` must not be our own VTEP.
@@ -295,8 +321,20 @@ impl PeerTable {
         mac: MacAddr,
         vtep: IpAddr,
     ) -> Result<Changes<Added>, PeerError> {
+        with_changes(|d| self.add_remote_into(eid, ip, mac, vtep, d))
+    }
+
+    /// [`PeerTable::add_remote`], appending the deltas to `deltas`.
+    pub fn add_remote_into(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        vtep: IpAddr,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<Added, PeerError> {
         let valid = self.validate(eid, ip, mac, Some(vtep))?;
-        Ok(self.insert_valid(valid))
+        Ok(self.insert_valid(valid, deltas))
     }
 
     /// A remote endpoint went away. Removing an absent entry is not an error.
@@ -307,8 +345,20 @@ impl PeerTable {
         mac: MacAddr,
         vtep: IpAddr,
     ) -> Result<Changes<Removed>, PeerError> {
+        with_changes(|d| self.remove_remote_into(eid, ip, mac, vtep, d))
+    }
+
+    /// [`PeerTable::remove_remote`], appending the deltas to `deltas`.
+    pub fn remove_remote_into(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        vtep: IpAddr,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<Removed, PeerError> {
         let valid = self.validate(eid, ip, mac, Some(vtep))?;
-        Ok(self.remove_valid(&valid))
+        Ok(self.remove_valid(&valid, deltas))
     }
 
     /// Applies a NetworkDB event with moby's `EventNotify` semantics: records carrying our own
@@ -317,22 +367,25 @@ impl PeerTable {
     /// anything changes. Kernel changes that cancel out (a tunnel or FDB entry removed and
     /// re-added) are left out.
     pub fn apply_event(&mut self, event: &PeerEvent) -> Result<Changes<EventOutcome>, PeerError> {
+        with_changes(|d| self.apply_event_into(event, d))
+    }
+
+    /// [`PeerTable::apply_event`], appending the deltas to `deltas`.
+    pub fn apply_event_into(
+        &mut self,
+        event: &PeerEvent,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<EventOutcome, PeerError> {
         let eid = event.eid();
         let own = self.config.local_vtep;
         let (prev, new) = event.records();
         let prev = prev.filter(|r| r.tunnel_endpoint_ip != own);
         let new = new.filter(|r| r.tunnel_endpoint_ip != own);
         if prev.is_none() && new.is_none() {
-            return Ok(Changes {
-                outcome: EventOutcome::Ignored,
-                deltas: Vec::new(),
-            });
+            return Ok(EventOutcome::Ignored);
         }
         if prev.is_some() && prev == new {
-            return Ok(Changes {
-                outcome: EventOutcome::Unchanged,
-                deltas: Vec::new(),
-            });
+            return Ok(EventOutcome::Unchanged);
         }
         let validate = |r: &super::PeerRecord| {
             self.validate(
@@ -345,22 +398,11 @@ impl PeerTable {
         let prev = prev.map(validate).transpose()?;
         let new = new.map(validate).transpose()?;
 
-        let mut deltas = Vec::new();
-        let removed = prev.map(|valid| {
-            let mut c = self.remove_valid(&valid);
-            deltas.append(&mut c.deltas);
-            c.outcome
-        });
-        let added = new.map(|valid| {
-            let mut c = self.insert_valid(valid);
-            deltas.append(&mut c.deltas);
-            c.outcome
-        });
-        coalesce(&mut deltas);
-        Ok(Changes {
-            outcome: EventOutcome::Applied { removed, added },
-            deltas,
-        })
+        let start = deltas.len();
+        let removed = prev.map(|valid| self.remove_valid(&valid, deltas));
+        let added = new.map(|valid| self.insert_valid(valid, deltas));
+        coalesce(deltas, start);
+        Ok(EventOutcome::Applied { removed, added })
     }
 
     /// Removes every entry, returning the deltas that undo all programmed state (what leaving
@@ -577,14 +619,11 @@ impl PeerTable {
         None
     }
 
-    fn insert_valid(&mut self, v: Valid) -> Changes<Added> {
+    fn insert_valid(&mut self, v: Valid, deltas: &mut Vec<PeerDelta>) -> Added {
         let ip = v.ip.addr();
         let ip_head = self.ip_head(ip);
         if self.find_valid(&v, ip_head).is_some() {
-            return Changes {
-                outcome: Added::AlreadyPresent,
-                deltas: Vec::new(),
-            };
+            return Added::AlreadyPresent;
         }
         let vtep = v.vtep.map_or(NIL, |addr| self.vteps.intern(addr));
         let vtep_head = self.vteps.get(vtep).map_or(NIL, |x| x.head);
@@ -660,37 +699,30 @@ impl PeerTable {
             }
         }
 
-        let mut deltas = Vec::new();
         if vtep != NIL && !ip_has_programmed {
-            self.program(idx, &mut deltas);
+            self.program(idx, deltas);
         }
-        Changes {
-            outcome: Added::Inserted,
-            deltas,
-        }
+        Added::Inserted
     }
 
-    fn remove_valid(&mut self, v: &Valid) -> Changes<Removed> {
+    fn remove_valid(&mut self, v: &Valid, deltas: &mut Vec<PeerDelta>) -> Removed {
         let Some(idx) = self.find_valid(v, self.ip_head(v.ip.addr())) else {
-            return Changes {
-                outcome: Removed::NotFound,
-                deltas: Vec::new(),
-            };
+            return Removed::NotFound;
         };
         self.unlink_ip(idx);
         self.unlink_mac(idx);
         self.unlink_vtep(idx);
 
-        let mut deltas = Vec::new();
+        let start = deltas.len();
         if self.slot(idx).is_programmed() {
-            self.unprogram(idx, &mut deltas);
+            self.unprogram(idx, deltas);
             // The oldest surviving remote entry takes over; local survivors need nothing.
             let mut cur = self.ip_head(v.ip.addr()).unwrap_or(NIL);
             while cur != NIL && self.slot(cur).is_local() {
                 cur = self.slot(cur).next_ip;
             }
             if cur != NIL {
-                self.program(cur, &mut deltas);
+                self.program(cur, deltas);
             }
         }
 
@@ -702,11 +734,8 @@ impl PeerTable {
             x.entries -= 1;
             self.vteps.release_if_unused(vtep);
         }
-        coalesce(&mut deltas);
-        Changes {
-            outcome: Removed::Removed,
-            deltas,
-        }
+        coalesce(deltas, start);
+        Removed::Removed
     }
 
     fn unlink_ip(&mut self, idx: u32) {
@@ -843,6 +872,15 @@ impl PeerTable {
             }
         }
     }
+}
+
+/// Runs an `_into` mutation with a fresh buffer.
+fn with_changes<O>(
+    f: impl FnOnce(&mut Vec<PeerDelta>) -> Result<O, PeerError>,
+) -> Result<Changes<O>, PeerError> {
+    let mut deltas = Vec::new();
+    let outcome = f(&mut deltas)?;
+    Ok(Changes { outcome, deltas })
 }
 
 /// Hashes an IP as one integer (IPv4 as its 32 bits): one foldhash round instead of the
