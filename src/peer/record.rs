@@ -255,7 +255,7 @@ impl PeerRecord {
 mod tests {
     use super::*;
 
-    /// The reference vector: {10.0.1.5/24, 02:42:0a:00:01:05, 192.168.1.20} as encoded by
+    /// Golden vector: {10.0.1.5/24, 02:42:0a:00:01:05, 192.168.1.20} as encoded by
     /// moby's gogoproto marshaler (46 bytes).
     const REFERENCE_HEX: &str = "0a0b31302e302e312e352f32341211\
         30323a34323a30613a30303a30313a30351a0c3139322e3136382e312e3230";
