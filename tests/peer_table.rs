@@ -607,3 +607,106 @@ fn peer_db_routes_by_network_and_tears_down() {
         Err(PeerError::UnknownNetwork { .. })
     ));
 }
+
+#[test]
+fn into_forms_append_and_leave_the_buffer_alone_on_error() {
+    let mut t = table();
+    let mut buf = vec![PeerDelta::TunnelUp {
+        vtep: ip("10.9.9.9"),
+    }];
+    let added = t
+        .add_remote_into(
+            "a",
+            net("10.0.1.5/24"),
+            mac(5),
+            ip("192.168.1.20"),
+            &mut buf,
+        )
+        .unwrap();
+    assert_eq!(added, Added::Inserted);
+    assert_eq!(buf.len(), 4, "appended after the caller's content: {buf:?}");
+    assert_eq!(
+        &buf[1..],
+        &add_deltas("10.0.1.5", mac(5), "192.168.1.20")[..]
+    );
+
+    let before = buf.clone();
+    assert!(
+        t.add_remote_into(
+            "b",
+            net("10.7.0.1/24"),
+            mac(6),
+            ip("192.168.1.20"),
+            &mut buf
+        )
+        .is_err()
+    );
+    assert_eq!(buf, before);
+
+    buf.clear();
+    let removed = t
+        .remove_remote_into(
+            "a",
+            net("10.0.1.5/24"),
+            mac(5),
+            ip("192.168.1.20"),
+            &mut buf,
+        )
+        .unwrap();
+    assert_eq!(removed, Removed::Removed);
+    assert_eq!(buf, remove_deltas("10.0.1.5", mac(5), "192.168.1.20"));
+}
+
+#[test]
+fn overlapping_subnets_share_one_neighbour_per_address() {
+    let mut t = PeerTable::new(PeerTableConfig {
+        network: "overlap".into(),
+        subnets: vec![net("10.0.0.0/16"), net("10.0.1.0/24")],
+        local_vtep: ip(LOCAL_VTEP),
+    })
+    .unwrap();
+    let c = t
+        .add_remote("a", net("10.0.1.5/16"), mac(1), ip("192.168.1.20"))
+        .unwrap();
+    assert_eq!(c.deltas.len(), 3);
+    // The same address under the other prefix waits: the kernel holds one neighbour per IP.
+    let c = t
+        .add_remote("b", net("10.0.1.5/24"), mac(2), ip("192.168.1.30"))
+        .unwrap();
+    assert!(c.deltas.is_empty());
+    let c = t
+        .remove_remote("a", net("10.0.1.5/16"), mac(1), ip("192.168.1.20"))
+        .unwrap();
+    let (s16, s24) = (net("10.0.0.0/16"), net("10.0.1.0/24"));
+    assert_eq!(
+        c.deltas,
+        vec![
+            PeerDelta::FdbRemove {
+                subnet: s16,
+                mac: mac(1),
+                vtep: ip("192.168.1.20")
+            },
+            PeerDelta::NeighbourRemove {
+                subnet: s16,
+                ip: ip("10.0.1.5"),
+                mac: mac(1)
+            },
+            PeerDelta::TunnelDown {
+                vtep: ip("192.168.1.20")
+            },
+            PeerDelta::TunnelUp {
+                vtep: ip("192.168.1.30")
+            },
+            PeerDelta::NeighbourAdd {
+                subnet: s24,
+                ip: ip("10.0.1.5"),
+                mac: mac(2)
+            },
+            PeerDelta::FdbAdd {
+                subnet: s24,
+                mac: mac(2),
+                vtep: ip("192.168.1.30")
+            },
+        ]
+    );
+}
