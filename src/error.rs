@@ -8,6 +8,9 @@ pub enum Error {
     /// Port publishing: port specs, allocation, mesh rules.
     #[error(transparent)]
     Publish(#[from] crate::publish::PublishError),
+    /// A peer-table or PeerRecord error.
+    #[error(transparent)]
+    Peer(#[from] crate::peer::PeerError),
 }
 
 /// `Result` with the crate-wide [`Error`].

@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod publish;
+pub mod peer;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -1,0 +1,932 @@
+//! One network's peer table: who holds which endpoint IP, which entry is programmed into the
+//! kernel, and the exact kernel changes ([`PeerDelta`]) each mutation implies.
+//!
+//! Docker's rule (moby `peerdb.go`), modelled exactly where it is sound:
+//! * Entries are keyed by endpoint IP; several entries may hold one IP while gossip catches up
+//!   (IP released on one host and reused on another before the delete arrives).
+//! * At most one entry per IP is *programmed* (neighbour + FDB entry on the subnet's VXLAN
+//!   device). Local entries (no VTEP) are never programmed: the local endpoint's veth is the
+//!   kernel state. A remote entry is programmed when it arrives and no entry of its IP is;
+//!   otherwise it waits. When the programmed entry leaves, the **oldest surviving remote
+//!   entry** is programmed (Docker takes an arbitrary survivor from a Go map, and may "restore"
+//!   a local survivor with an invalid VTEP; we never do).
+//! * FDB entries are reference-counted per (subnet, VTEP, MAC) over *programmed* entries, like
+//!   moby's `fdbCnt` (which is bumped in `addNeighbor`); the count is derived from the MAC
+//!   index, so it cannot drift. A VTEP's tunnel is needed while it has a programmed entry.
+//!
+//! * Entries are keyed by IP *address*: the kernel holds one neighbour per address, so an
+//!   address reachable under two prefix lengths (overlapping subnets) is still one key.
+//! * Entries sharing a MAC are chained; MAC lookups and FDB refcounts walk that chain, which
+//!   has one entry except during transient duplicates (Docker derives MACs from IPs).
+//! * Deltas follow moby's addNeighbor/deleteNeighbor: add = tunnel, neighbour, FDB; remove = FDB,
+//!   neighbour, tunnel. (Newer moby deletes the neighbour before the FDB entry; both orders
+//!   leave the same window of dropped frames, and the tunnel goes last in both.)
+//!
+//! Layout for a million entries: a slab of 88-byte entries plus two `HashTable<u32>` indexes
+//! holding only slab indices (keys are read from the slab), about 113 bytes per entry.
+//!
+//! The table never performs I/O; callers apply the returned deltas.
+
+use std::hash::BuildHasher;
+use std::net::IpAddr;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use ipnet::IpNet;
+
+use crate::wire::MacAddr;
+
+use super::delta::coalesce;
+use super::eid::EndpointId;
+use super::event::{EventOutcome, PeerEvent};
+use super::vtep::{NIL, VtepIdx, Vteps};
+use super::{PeerDelta, PeerError};
+
+/// What a peer table needs to know about its network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerTableConfig {
+    /// The network id (used in error messages and by [`super::PeerDb`]).
+    pub network: String,
+    /// The network's subnets. An endpoint IP must fall in one of them with the same prefix
+    /// length (moby's `getSubnetforIP`).
+    pub subnets: Vec<IpNet>,
+    /// This host's own VTEP (data-path address). It fixes the underlay address family, and
+    /// gossiped records carrying it are our own endpoints and are ignored.
+    pub local_vtep: IpAddr,
+}
+
+/// The result of a mutation: what happened, and the kernel changes it implies, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Changes<O> {
+    /// What happened to the table.
+    pub outcome: O,
+    /// The kernel changes, in the order they must be applied. Empty when nothing changes.
+    pub deltas: Vec<PeerDelta>,
+}
+
+/// The outcome of an add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// A new entry entered the table.
+    Inserted,
+    /// The identical entry was already there (moby: "peerAdd: entry already present in db").
+    AlreadyPresent,
+}
+
+/// The outcome of a remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// The entry left the table.
+    Removed,
+    /// No such entry: gossip delivers deletes out of order, so this is not an error
+    /// (moby: "Peer entry was not in db").
+    NotFound,
+}
+
+/// Summary of one VTEP (remote host) in a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VtepInfo {
+    /// The host's VTEP address.
+    pub vtep: IpAddr,
+    /// Entries behind it.
+    pub entries: u32,
+    /// Programmed entries behind it; its tunnel is needed while this is non-zero.
+    pub programmed: u32,
+}
+
+const PROGRAMMED: u8 = 1;
+
+/// One entry. Kept small (88 bytes): the table is sized for a million of them.
+#[derive(Clone)]
+struct Slot {
+    ip: IpNet,
+    eid: EndpointId,
+    mac: MacAddr,
+    flags: u8,
+    subnet: u16,
+    /// Interned VTEP, or [`NIL`] for a local entry.
+    vtep: VtepIdx,
+    /// Next entry with the same IP, in insertion order.
+    next_ip: u32,
+    /// Next entry with the same MAC.
+    next_mac: u32,
+    vtep_prev: u32,
+    vtep_next: u32,
+}
+
+impl Slot {
+    fn is_programmed(&self) -> bool {
+        self.flags & PROGRAMMED != 0
+    }
+    fn is_local(&self) -> bool {
+        self.vtep == NIL
+    }
+}
+
+/// A validated (eid, ip, mac, vtep) tuple.
+struct Valid {
+    eid: EndpointId,
+    ip: IpNet,
+    subnet: u16,
+    mac: MacAddr,
+    vtep: Option<IpAddr>,
+}
+
+/// The peer table of one network.
+#[derive(Clone)]
+pub struct PeerTable {
+    config: PeerTableConfig,
+    slots: Vec<Option<Slot>>,
+    free: Vec<u32>,
+    len: usize,
+    /// Endpoint IP → first (oldest) entry with that IP.
+    by_ip: HashTable<u32>,
+    /// MAC → one entry with that MAC (the others follow `next_mac`).
+    by_mac: HashTable<u32>,
+    vteps: Vteps,
+    /// foldhash: the keys come from the cluster's authenticated gossip, and a per-table
+    /// random seed still makes collisions unpredictable; it is several times faster than
+    /// SipHash on these small keys (see `benches/peer.rs`).
+    hasher: RandomState,
+}
+
+impl std::fmt::Debug for PeerTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerTable")
+            .field("network", &self.config.network)
+            .field("entries", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A borrowed view of one entry.
+#[derive(Clone, Copy)]
+pub struct PeerRef<'a> {
+    table: &'a PeerTable,
+    slot: &'a Slot,
+}
+
+impl<'a> PeerRef<'a> {
+    /// The endpoint id.
+    pub fn eid(&self) -> &'a EndpointId {
+        &self.slot.eid
+    }
+    /// The endpoint IP with its prefix length.
+    pub fn ip(&self) -> IpNet {
+        self.slot.ip
+    }
+    /// The endpoint MAC.
+    pub fn mac(&self) -> MacAddr {
+        self.slot.mac
+    }
+    /// The remote host's VTEP; `None` for a local endpoint.
+    pub fn vtep(&self) -> Option<IpAddr> {
+        self.table.vteps.get(self.slot.vtep).map(|v| v.addr)
+    }
+    /// Whether this is a local endpoint.
+    pub fn is_local(&self) -> bool {
+        self.slot.is_local()
+    }
+    /// Whether this entry is the one programmed into the kernel for its IP.
+    pub fn is_programmed(&self) -> bool {
+        self.slot.is_programmed()
+    }
+    /// The subnet of the network the IP belongs to.
+    pub fn subnet(&self) -> IpNet {
+        self.table.config.subnets[self.slot.subnet as usize]
+    }
+}
+
+impl std::fmt::Debug for PeerRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerRef")
+            .field("eid", self.eid())
+            .field("ip", &self.ip())
+            .field("mac", &self.mac())
+            .field("vtep", &self.vtep())
+            .field("programmed", &self.is_programmed())
+            .finish()
+    }
+}
+
+fn is_usable_vtep(ip: IpAddr) -> bool {
+    !ip.is_unspecified() && !ip.is_multicast() && !matches!(ip, IpAddr::V4(v4) if v4.is_broadcast())
+}
+
+impl PeerTable {
+    /// An empty table for one network.
+    pub fn new(config: PeerTableConfig) -> Result<Self, PeerError> {
+        if config.subnets.is_empty() {
+            return Err(PeerError::NoSubnets {
+                network: config.network,
+            });
+        }
+        if config.subnets.len() > usize::from(u16::MAX) {
+            return Err(PeerError::TooManySubnets {
+                network: config.network,
+                count: config.subnets.len(),
+            });
+        }
+        if !is_usable_vtep(config.local_vtep) {
+            return Err(PeerError::InvalidLocalVtep {
+                vtep: config.local_vtep,
+                network: config.network,
+            });
+        }
+        Ok(PeerTable {
+            config,
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+            by_ip: HashTable::new(),
+            by_mac: HashTable::new(),
+            vteps: Vteps::default(),
+            hasher: RandomState::default(),
+        })
+    }
+
+    /// The configuration the table was built with.
+    pub fn config(&self) -> &PeerTableConfig {
+        &self.config
+    }
+
+    /// Number of entries (local and remote, programmed or waiting).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the table has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Reserves room for `additional` more entries.
+    pub fn reserve(&mut self, additional: usize) {
+        self.slots
+            .reserve(additional.saturating_sub(self.free.len()));
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.by_ip.reserve(additional, |&i| {
+            hash_ip(hasher, slot_at(slots, i).ip.addr())
+        });
+        self.by_mac
+            .reserve(additional, |&i| hash_mac(hasher, slot_at(slots, i).mac));
+    }
+
+    // ---- mutations ------------------------------------------------------------------------
+    //
+    // Each mutation comes in two forms: one returning [`Changes`], and an `_into` form that
+    // appends the deltas to a caller-owned buffer (no allocation once the buffer has grown).
+    // On error nothing is appended and nothing changes.
+
+    /// A local endpoint joined (moby's `peerAdd` with an invalid VTEP). Never programs
+    /// anything, but takes part in duplicate-IP bookkeeping.
+    pub fn add_local(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+    ) -> Result<Changes<Added>, PeerError> {
+        with_changes(|d| self.add_local_into(eid, ip, mac, d))
+    }
+
+    /// [`PeerTable::add_local`], appending the deltas to `deltas`.
+    pub fn add_local_into(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<Added, PeerError> {
+        let valid = self.validate(eid, ip, mac, None)?;
+        Ok(self.insert_valid(valid, deltas))
+    }
+
+    /// A local endpoint left.
+    pub fn remove_local(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+    ) -> Result<Changes<Removed>, PeerError> {
+        with_changes(|d| self.remove_local_into(eid, ip, mac, d))
+    }
+
+    /// [`PeerTable::remove_local`], appending the deltas to `deltas`.
+    pub fn remove_local_into(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<Removed, PeerError> {
+        let valid = self.validate(eid, ip, mac, None)?;
+        Ok(self.remove_valid(&valid, deltas))
+    }
+
+    /// A remote endpoint behind `vtep` appeared. `vtep` must not be our own VTEP.
+    pub fn add_remote(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        vtep: IpAddr,
+    ) -> Result<Changes<Added>, PeerError> {
+        with_changes(|d| self.add_remote_into(eid, ip, mac, vtep, d))
+    }
+
+    /// [`PeerTable::add_remote`], appending the deltas to `deltas`.
+    pub fn add_remote_into(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        vtep: IpAddr,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<Added, PeerError> {
+        let valid = self.validate(eid, ip, mac, Some(vtep))?;
+        Ok(self.insert_valid(valid, deltas))
+    }
+
+    /// A remote endpoint went away. Removing an absent entry is not an error.
+    pub fn remove_remote(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        vtep: IpAddr,
+    ) -> Result<Changes<Removed>, PeerError> {
+        with_changes(|d| self.remove_remote_into(eid, ip, mac, vtep, d))
+    }
+
+    /// [`PeerTable::remove_remote`], appending the deltas to `deltas`.
+    pub fn remove_remote_into(
+        &mut self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        vtep: IpAddr,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<Removed, PeerError> {
+        let valid = self.validate(eid, ip, mac, Some(vtep))?;
+        Ok(self.remove_valid(&valid, deltas))
+    }
+
+    /// Applies a NetworkDB event with moby's `EventNotify` semantics: records carrying our own
+    /// VTEP are ignored, an update whose two records are equal is a no-op, otherwise the
+    /// previous record is deleted and the new one added. Both records are validated before
+    /// anything changes. Kernel changes that cancel out (a tunnel or FDB entry removed and
+    /// re-added) are left out.
+    pub fn apply_event(&mut self, event: &PeerEvent) -> Result<Changes<EventOutcome>, PeerError> {
+        with_changes(|d| self.apply_event_into(event, d))
+    }
+
+    /// [`PeerTable::apply_event`], appending the deltas to `deltas`.
+    pub fn apply_event_into(
+        &mut self,
+        event: &PeerEvent,
+        deltas: &mut Vec<PeerDelta>,
+    ) -> Result<EventOutcome, PeerError> {
+        let eid = event.eid();
+        let own = self.config.local_vtep;
+        let (prev, new) = event.records();
+        let prev = prev.filter(|r| r.tunnel_endpoint_ip != own);
+        let new = new.filter(|r| r.tunnel_endpoint_ip != own);
+        if prev.is_none() && new.is_none() {
+            return Ok(EventOutcome::Ignored);
+        }
+        if prev.is_some() && prev == new {
+            return Ok(EventOutcome::Unchanged);
+        }
+        let validate = |r: &super::PeerRecord| {
+            self.validate(
+                eid,
+                r.endpoint_ip,
+                r.endpoint_mac,
+                Some(r.tunnel_endpoint_ip),
+            )
+        };
+        let prev = prev.map(validate).transpose()?;
+        let new = new.map(validate).transpose()?;
+
+        let start = deltas.len();
+        let removed = prev.map(|valid| self.remove_valid(&valid, deltas));
+        let added = new.map(|valid| self.insert_valid(valid, deltas));
+        coalesce(deltas, start);
+        Ok(EventOutcome::Applied { removed, added })
+    }
+
+    /// Removes every entry, returning the deltas that undo all programmed state (what leaving
+    /// the network implies).
+    pub fn clear(&mut self) -> Vec<PeerDelta> {
+        let mut deltas = Vec::new();
+        for i in 0..self.slots.len() as u32 {
+            if self.slots[i as usize]
+                .as_ref()
+                .is_some_and(Slot::is_programmed)
+            {
+                self.unprogram(i, &mut deltas);
+            }
+        }
+        self.slots.clear();
+        self.free.clear();
+        self.len = 0;
+        self.by_ip.clear();
+        self.by_mac.clear();
+        self.vteps = Vteps::default();
+        deltas
+    }
+
+    // ---- lookups --------------------------------------------------------------------------
+
+    /// The entry that answers for `ip`: the programmed one if any, else the oldest.
+    pub fn get(&self, ip: IpAddr) -> Option<PeerRef<'_>> {
+        let mut first = None;
+        for entry in self.entries_at(ip) {
+            if entry.is_programmed() {
+                return Some(entry);
+            }
+            first = first.or(Some(entry));
+        }
+        first
+    }
+
+    /// Every entry holding `ip`, oldest first (more than one only transiently).
+    pub fn entries_at(&self, ip: IpAddr) -> impl Iterator<Item = PeerRef<'_>> + '_ {
+        let head = self.ip_head(ip).unwrap_or(NIL);
+        self.chain(head, |s| s.next_ip)
+    }
+
+    /// One entry with `mac` (the programmed one if any).
+    pub fn get_by_mac(&self, mac: MacAddr) -> Option<PeerRef<'_>> {
+        let mut first = None;
+        for entry in self.entries_with_mac(mac) {
+            if entry.is_programmed() {
+                return Some(entry);
+            }
+            first = first.or(Some(entry));
+        }
+        first
+    }
+
+    /// Every entry with `mac`.
+    pub fn entries_with_mac(&self, mac: MacAddr) -> impl Iterator<Item = PeerRef<'_>> + '_ {
+        let head = self.mac_head(mac).unwrap_or(NIL);
+        self.chain(head, |s| s.next_mac)
+    }
+
+    /// Every entry, in storage order.
+    pub fn iter(&self) -> impl Iterator<Item = PeerRef<'_>> + '_ {
+        self.slots
+            .iter()
+            .flatten()
+            .map(move |slot| PeerRef { table: self, slot })
+    }
+
+    /// Every programmed entry: exactly the neighbour entries in the kernel.
+    pub fn programmed(&self) -> impl Iterator<Item = PeerRef<'_>> + '_ {
+        self.iter().filter(PeerRef::is_programmed)
+    }
+
+    /// Every entry behind `vtep`.
+    pub fn entries_behind(&self, vtep: IpAddr) -> impl Iterator<Item = PeerRef<'_>> + '_ {
+        let head = self
+            .vteps
+            .find(vtep)
+            .and_then(|i| self.vteps.get(i))
+            .map_or(NIL, |v| v.head);
+        self.chain(head, |s| s.vtep_next)
+    }
+
+    /// The remote VTEPs that have entries.
+    pub fn vteps(&self) -> impl Iterator<Item = VtepInfo> + '_ {
+        self.vteps.iter().map(|v| VtepInfo {
+            vtep: v.addr,
+            entries: v.entries,
+            programmed: v.programmed,
+        })
+    }
+
+    /// The VTEP's summary, if it has entries.
+    pub fn vtep(&self, vtep: IpAddr) -> Option<VtepInfo> {
+        let v = self.vteps.get(self.vteps.find(vtep)?)?;
+        Some(VtepInfo {
+            vtep: v.addr,
+            entries: v.entries,
+            programmed: v.programmed,
+        })
+    }
+
+    /// How many programmed entries use the FDB entry `mac → vtep` (summed over subnets).
+    pub fn fdb_refcount(&self, vtep: IpAddr, mac: MacAddr) -> u32 {
+        let Some(v) = self.vteps.find(vtep) else {
+            return 0;
+        };
+        self.entries_with_mac(mac)
+            .filter(|e| e.is_programmed() && e.slot.vtep == v)
+            .count() as u32
+    }
+
+    // ---- internals ------------------------------------------------------------------------
+
+    fn chain(&self, head: u32, next: fn(&Slot) -> u32) -> impl Iterator<Item = PeerRef<'_>> + '_ {
+        let mut cur = head;
+        std::iter::from_fn(move || {
+            let slot = self.slots.get(cur as usize)?.as_ref()?;
+            cur = next(slot);
+            Some(PeerRef { table: self, slot })
+        })
+    }
+
+    fn slot(&self, i: u32) -> &Slot {
+        slot_at(&self.slots, i)
+    }
+
+    fn slot_mut(&mut self, i: u32) -> &mut Slot {
+        slot_at_mut(&mut self.slots, i)
+    }
+
+    fn ip_head(&self, ip: IpAddr) -> Option<u32> {
+        let slots = &self.slots;
+        self.by_ip
+            .find(hash_ip(&self.hasher, ip), |&i| {
+                slot_at(slots, i).ip.addr() == ip
+            })
+            .copied()
+    }
+
+    fn mac_head(&self, mac: MacAddr) -> Option<u32> {
+        let slots = &self.slots;
+        self.by_mac
+            .find(hash_mac(&self.hasher, mac), |&i| {
+                slot_at(slots, i).mac == mac
+            })
+            .copied()
+    }
+
+    fn validate(
+        &self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        vtep: Option<IpAddr>,
+    ) -> Result<Valid, PeerError> {
+        let eid = EndpointId::new(eid)?;
+        let subnet = self
+            .config
+            .subnets
+            .iter()
+            .position(|s| s.prefix_len() == ip.prefix_len() && s.contains(&ip.addr()))
+            .ok_or_else(|| PeerError::SubnetNotFound {
+                ip,
+                network: self.config.network.clone(),
+            })?;
+        if mac.is_multicast() || mac.0 == [0; 6] {
+            return Err(PeerError::InvalidMac { mac });
+        }
+        if let Some(vtep) = vtep {
+            let local = self.config.local_vtep;
+            if vtep.is_ipv4() != local.is_ipv4() {
+                let expected = if local.is_ipv4() { "IPv4" } else { "IPv6" };
+                return Err(PeerError::VtepFamily {
+                    vtep,
+                    local,
+                    expected,
+                });
+            }
+            if !is_usable_vtep(vtep) {
+                return Err(PeerError::InvalidVtep { vtep });
+            }
+            if vtep == local {
+                return Err(PeerError::OwnVtep { vtep });
+            }
+        }
+        Ok(Valid {
+            eid,
+            ip,
+            subnet: subnet as u16,
+            mac,
+            vtep,
+        })
+    }
+
+    /// The entry equal to `v` in the IP chain starting at `head`.
+    fn find_valid(&self, v: &Valid, head: Option<u32>) -> Option<u32> {
+        let vtep = match v.vtep {
+            Some(addr) => self.vteps.find(addr)?,
+            None => NIL,
+        };
+        let mut cur = head.unwrap_or(NIL);
+        while cur != NIL {
+            let s = self.slot(cur);
+            if s.vtep == vtep && s.mac == v.mac && s.ip == v.ip && s.eid == v.eid {
+                return Some(cur);
+            }
+            cur = s.next_ip;
+        }
+        None
+    }
+
+    fn insert_valid(&mut self, v: Valid, deltas: &mut Vec<PeerDelta>) -> Added {
+        let ip = v.ip.addr();
+        let ip_head = self.ip_head(ip);
+        if self.find_valid(&v, ip_head).is_some() {
+            return Added::AlreadyPresent;
+        }
+        let vtep = v.vtep.map_or(NIL, |addr| self.vteps.intern(addr));
+        let vtep_head = self.vteps.get(vtep).map_or(NIL, |x| x.head);
+        let slot = Slot {
+            ip: v.ip,
+            eid: v.eid,
+            mac: v.mac,
+            flags: 0,
+            subnet: v.subnet,
+            vtep,
+            next_ip: NIL,
+            next_mac: NIL,
+            vtep_prev: NIL,
+            vtep_next: vtep_head,
+        };
+        let idx = match self.free.pop() {
+            Some(idx) => {
+                self.slots[idx as usize] = Some(slot);
+                idx
+            }
+            None => {
+                self.slots.push(Some(slot));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.len += 1;
+
+        // Per-VTEP list: push front.
+        if let Some(x) = self.vteps.get_mut(vtep) {
+            x.head = idx;
+            x.entries += 1;
+        }
+        if vtep_head != NIL {
+            self.slot_mut(vtep_head).vtep_prev = idx;
+        }
+
+        // Per-IP chain: append, so the chain stays oldest first.
+        let mut ip_has_programmed = false;
+        match ip_head {
+            Some(head) => {
+                let mut tail = head;
+                loop {
+                    let s = self.slot(tail);
+                    ip_has_programmed |= s.is_programmed();
+                    if s.next_ip == NIL {
+                        break;
+                    }
+                    tail = s.next_ip;
+                }
+                self.slot_mut(tail).next_ip = idx;
+            }
+            None => {
+                let (slots, hasher) = (&self.slots, &self.hasher);
+                self.by_ip.insert_unique(hash_ip(hasher, ip), idx, |&i| {
+                    hash_ip(hasher, slot_at(slots, i).ip.addr())
+                });
+            }
+        }
+
+        // Per-MAC chain: insert right after the head.
+        match self.mac_head(v.mac) {
+            Some(head) => {
+                let after = self.slot(head).next_mac;
+                self.slot_mut(idx).next_mac = after;
+                self.slot_mut(head).next_mac = idx;
+            }
+            None => {
+                let (slots, hasher) = (&self.slots, &self.hasher);
+                self.by_mac
+                    .insert_unique(hash_mac(hasher, v.mac), idx, |&i| {
+                        hash_mac(hasher, slot_at(slots, i).mac)
+                    });
+            }
+        }
+
+        if vtep != NIL && !ip_has_programmed {
+            self.program(idx, deltas);
+        }
+        Added::Inserted
+    }
+
+    fn remove_valid(&mut self, v: &Valid, deltas: &mut Vec<PeerDelta>) -> Removed {
+        let Some(idx) = self.find_valid(v, self.ip_head(v.ip.addr())) else {
+            return Removed::NotFound;
+        };
+        self.unlink_ip(idx);
+        self.unlink_mac(idx);
+        self.unlink_vtep(idx);
+
+        let start = deltas.len();
+        if self.slot(idx).is_programmed() {
+            self.unprogram(idx, deltas);
+            // The oldest surviving remote entry takes over; local survivors need nothing.
+            let mut cur = self.ip_head(v.ip.addr()).unwrap_or(NIL);
+            while cur != NIL && self.slot(cur).is_local() {
+                cur = self.slot(cur).next_ip;
+            }
+            if cur != NIL {
+                self.program(cur, deltas);
+            }
+        }
+
+        let vtep = self.slot(idx).vtep;
+        self.slots[idx as usize] = None;
+        self.free.push(idx);
+        self.len -= 1;
+        if let Some(x) = self.vteps.get_mut(vtep) {
+            x.entries -= 1;
+            self.vteps.release_if_unused(vtep);
+        }
+        coalesce(deltas, start);
+        Removed::Removed
+    }
+
+    fn unlink_ip(&mut self, idx: u32) {
+        let ip = self.slot(idx).ip.addr();
+        let hash = hash_ip(&self.hasher, ip);
+        unlink(
+            &mut self.by_ip,
+            &mut self.slots,
+            hash,
+            |s| s.ip.addr() == ip,
+            |s| &mut s.next_ip,
+            idx,
+        );
+    }
+
+    fn unlink_mac(&mut self, idx: u32) {
+        let mac = self.slot(idx).mac;
+        let hash = hash_mac(&self.hasher, mac);
+        unlink(
+            &mut self.by_mac,
+            &mut self.slots,
+            hash,
+            |s| s.mac == mac,
+            |s| &mut s.next_mac,
+            idx,
+        );
+    }
+
+    fn unlink_vtep(&mut self, idx: u32) {
+        let (vtep, prev, next) = {
+            let s = self.slot(idx);
+            (s.vtep, s.vtep_prev, s.vtep_next)
+        };
+        if prev == NIL {
+            if let Some(x) = self.vteps.get_mut(vtep) {
+                x.head = next;
+            }
+        } else {
+            self.slot_mut(prev).vtep_next = next;
+        }
+        if next != NIL {
+            self.slot_mut(next).vtep_prev = prev;
+        }
+        let s = self.slot_mut(idx);
+        s.vtep_prev = NIL;
+        s.vtep_next = NIL;
+    }
+
+    /// Programmed entries sharing the FDB entry of slot `idx` (including `idx` if it is still
+    /// in the MAC chain and programmed).
+    fn fdb_users(&self, idx: u32) -> usize {
+        let s = self.slot(idx);
+        self.entries_with_mac(s.mac)
+            .filter(|e| e.is_programmed() && e.slot.vtep == s.vtep && e.slot.subnet == s.subnet)
+            .count()
+    }
+
+    fn neighbour_fields(&self, idx: u32) -> (IpNet, IpAddr, MacAddr, IpAddr) {
+        let s = self.slot(idx);
+        let subnet = self.config.subnets[s.subnet as usize];
+        let vtep = self
+            .vteps
+            .get(s.vtep)
+            .map_or(self.config.local_vtep, |v| v.addr);
+        (subnet, s.ip.addr(), s.mac, vtep)
+    }
+
+    /// Programs remote entry `idx`: tunnel (first user), neighbour, FDB (first user).
+    fn program(&mut self, idx: u32, deltas: &mut Vec<PeerDelta>) {
+        let (subnet, ip, mac, vtep) = self.neighbour_fields(idx);
+        let vtep_idx = self.slot(idx).vtep;
+        self.slot_mut(idx).flags |= PROGRAMMED;
+        if let Some(v) = self.vteps.get_mut(vtep_idx) {
+            v.programmed += 1;
+            if v.programmed == 1 {
+                deltas.push(PeerDelta::TunnelUp { vtep });
+            }
+        }
+        deltas.push(PeerDelta::NeighbourAdd { subnet, ip, mac });
+        if self.fdb_users(idx) == 1 {
+            deltas.push(PeerDelta::FdbAdd { subnet, mac, vtep });
+        }
+    }
+
+    /// Unprograms entry `idx`: FDB (last user), neighbour, tunnel (last user).
+    fn unprogram(&mut self, idx: u32, deltas: &mut Vec<PeerDelta>) {
+        let (subnet, ip, mac, vtep) = self.neighbour_fields(idx);
+        let vtep_idx = self.slot(idx).vtep;
+        self.slot_mut(idx).flags &= !PROGRAMMED;
+        if self.fdb_users(idx) == 0 {
+            deltas.push(PeerDelta::FdbRemove { subnet, mac, vtep });
+        }
+        deltas.push(PeerDelta::NeighbourRemove { subnet, ip, mac });
+        if let Some(v) = self.vteps.get_mut(vtep_idx) {
+            v.programmed -= 1;
+            if v.programmed == 0 {
+                deltas.push(PeerDelta::TunnelDown { vtep });
+            }
+        }
+    }
+}
+
+/// Unlinks entry `idx` from the singly linked chain (via `next`) whose head `index` maps to
+/// (`hash`, `same_key`), with one probe of the index.
+fn unlink(
+    index: &mut HashTable<u32>,
+    slots: &mut [Option<Slot>],
+    hash: u64,
+    same_key: impl Fn(&Slot) -> bool,
+    next: fn(&mut Slot) -> &mut u32,
+    idx: u32,
+) {
+    let successor = std::mem::replace(next(slot_at_mut(slots, idx)), NIL);
+    let mut cur = match index.find_entry(hash, |&i| same_key(slot_at(slots, i))) {
+        Ok(head) if *head.get() == idx => {
+            if successor == NIL {
+                head.remove();
+            } else {
+                *head.into_mut() = successor;
+            }
+            return;
+        }
+        Ok(head) => *head.get(),
+        Err(_) => return,
+    };
+    while cur != NIL {
+        let link = next(slot_at_mut(slots, cur));
+        if *link == idx {
+            *link = successor;
+            return;
+        }
+        cur = *link;
+    }
+}
+
+/// Runs an `_into` mutation with a fresh buffer.
+fn with_changes<O>(
+    f: impl FnOnce(&mut Vec<PeerDelta>) -> Result<O, PeerError>,
+) -> Result<Changes<O>, PeerError> {
+    let mut deltas = Vec::new();
+    let outcome = f(&mut deltas)?;
+    Ok(Changes { outcome, deltas })
+}
+
+/// Hashes an IP as one integer (IPv4 as its 32 bits): one foldhash round instead of the
+/// discriminant-plus-slice walk of `IpAddr`'s `Hash`.
+fn hash_ip(hasher: &RandomState, ip: IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(v4) => hasher.hash_one(v4.to_bits()),
+        IpAddr::V6(v6) => hasher.hash_one(v6.to_bits()),
+    }
+}
+
+fn hash_mac(hasher: &RandomState, mac: MacAddr) -> u64 {
+    let [a, b, c, d, e, f] = mac.0;
+    hasher.hash_one(u64::from_be_bytes([0, 0, a, b, c, d, e, f]))
+}
+
+fn slot_at_mut(slots: &mut [Option<Slot>], i: u32) -> &mut Slot {
+    match slots.get_mut(i as usize) {
+        Some(Some(slot)) => slot,
+        _ => unreachable!("peer table index {i} points at a free slot"),
+    }
+}
+
+fn slot_at(slots: &[Option<Slot>], i: u32) -> &Slot {
+    match slots.get(i as usize) {
+        Some(Some(slot)) => slot,
+        _ => unreachable!("peer table index {i} points at a free slot"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_stay_compact() {
+        // The memory budget (≤ 128 B/entry at 1M entries, two index tables included) depends on it.
+        assert!(
+            size_of::<Option<Slot>>() <= 88,
+            "{}",
+            size_of::<Option<Slot>>()
+        );
+    }
+}
