@@ -27,7 +27,7 @@ pub use esp::{
     ESP_HEADROOM, InboundSa, InboundSaTable, Opened, OutboundSa, RejectCounters, sealed_len,
 };
 pub use gossip::{
-    EncryptionVersion, add_label_header, decrypt_payload, encrypt_payload,
+    EncryptionVersion, LABEL_MSG, add_label_header, decrypt_payload, encrypt_payload,
     encrypt_payload_with_nonce, encrypted_length, remove_label_header,
 };
 pub use key::{Key, SaKey};
@@ -36,9 +36,12 @@ pub use keyring::{
     SwarmKey, TaggedKey, validate_swarm_keys,
 };
 pub use profile::{HKDF_INFO_PREFIX, HKDF_SALT, Profile, SaParams, derive_hardened};
-pub use replay::ReplayWindow;
+pub use replay::{MAX_REPLAY_WINDOW, ReplayVerdict, ReplayWindow};
 pub use rotation::{Endpoints, RemoteSas, plan_rotation, rotation_changes};
-pub use schedule::{RotationReason, RotationSchedule};
+pub use schedule::{
+    DEFAULT_ROTATION_INTERVAL, DOCKER_VOLUME_LIMIT, HARDENED_VOLUME_LIMIT, RotationReason,
+    RotationSchedule,
+};
 pub use spi::{SpiPair, build_spi};
 pub use xfrm::{
     AEAD_NAME, DOCKER_MARK, IPPROTO_ESP, IPPROTO_UDP, SaDirection, XfrmChange, XfrmMark,
