@@ -8,8 +8,9 @@
 
 mod common;
 
+use std::io::Write;
 use std::net::IpAddr;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use overlaynet::ipsec::{
     AesGcmBackend, ESP_HEADROOM, InboundSa, Key, OutboundSa, Profile, SaDirection, SaParams,
@@ -130,23 +131,28 @@ mod with_ring {
 const PYTHON_CHECK: &str = r#"
 import sys
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-cmd, pkt = sys.argv[1], bytes.fromhex(sys.argv[2])
-words = cmd.split()
-kernel_key = bytes.fromhex(words[words.index("'rfc4106(gcm(aes))'") + 1][2:])
-icv = int(words[words.index("'rfc4106(gcm(aes))'") + 2]) // 8
-esn = "esn" in words
-key, salt = kernel_key[:-4], kernel_key[-4:]
-spi, seq_lo, iv = pkt[:4], pkt[4:8], pkt[8:16]
-assert int(words[words.index("spi") + 1], 16) == int.from_bytes(spi, "big")
-seq = int.from_bytes(iv, "big")
-aad = spi + (seq.to_bytes(8, "big") if esn else seq_lo)
-body, tag = pkt[16:-icv], pkt[-icv:]
-d = Cipher(algorithms.AES(key), modes.GCM(salt + iv, tag, min_tag_length=icv)).decryptor()
-d.authenticate_additional_data(aad)
-plain = d.update(body) + d.finalize()
-pad, nh = plain[-2], plain[-1]
-assert nh == 17 and plain[-2 - pad:-2] == bytes(range(1, pad + 1))
-sys.stdout.write(plain[:-2 - pad].hex())
+def open_esp(cmd, pkt):
+    return open_words(cmd.split(), pkt)
+def open_words(words, pkt):
+    kernel_key = bytes.fromhex(words[words.index("'rfc4106(gcm(aes))'") + 1][2:])
+    icv = int(words[words.index("'rfc4106(gcm(aes))'") + 2]) // 8
+    esn = "esn" in words
+    key, salt = kernel_key[:-4], kernel_key[-4:]
+    spi, seq_lo, iv = pkt[:4], pkt[4:8], pkt[8:16]
+    assert int(words[words.index("spi") + 1], 16) == int.from_bytes(spi, "big")
+    seq = int.from_bytes(iv, "big")
+    aad = spi + (seq.to_bytes(8, "big") if esn else seq_lo)
+    body, tag = pkt[16:-icv], pkt[-icv:]
+    d = Cipher(algorithms.AES(key), modes.GCM(salt + iv, tag, min_tag_length=icv)).decryptor()
+    d.authenticate_additional_data(aad)
+    plain = d.update(body) + d.finalize()
+    pad, nh = plain[-2], plain[-1]
+    assert nh == 17 and plain[-2 - pad:-2] == bytes(range(1, pad + 1))
+    return plain[:-2 - pad].hex()
+# stdin: one "<ip xfrm state command>|<packet hex>" per line; stdout: inner packet hex per line
+for line in sys.stdin:
+    cmd, pkt = line.rstrip("\n").split("|")
+    print(open_esp(cmd, bytes.fromhex(pkt)))
 "#;
 
 fn python_has_cryptography() -> bool {
@@ -165,31 +171,39 @@ fn python_cryptography_decrypts_our_esp_both_profiles() {
     ) {
         return;
     }
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let (mut input, mut want) = (String::new(), String::new());
     for profile in [Profile::DockerCompatible, Profile::Hardened] {
         for key_len in [16, 32] {
             let (p, state) = params(profile, key_len);
             let mut tx = OutboundSa::<AesGcmBackend>::new(&p).unwrap();
             for payload in payloads() {
                 let pkt = seal(&mut tx, &payload);
-                let hex: String = pkt.iter().map(|b| format!("{b:02x}")).collect();
-                let out = Command::new("python3")
-                    .args(["-c", PYTHON_CHECK, &state.command_with_key(), &hex])
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "python: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                let want: String = payload.iter().map(|b| format!("{b:02x}")).collect();
-                assert_eq!(
-                    String::from_utf8_lossy(&out.stdout),
-                    want,
-                    "{profile:?} key {key_len}"
-                );
+                input.push_str(&format!("{}|{}\n", state.command_with_key(), hex(&pkt)));
+                want.push_str(&format!("{}\n", hex(&payload)));
             }
         }
     }
+    let mut child = Command::new("python3")
+        .args(["-c", PYTHON_CHECK])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
 }
 
 /// The fuzz seed corpus was produced by Python's `cryptography` from the documented layout
