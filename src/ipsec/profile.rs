@@ -15,7 +15,11 @@
 //!   - **receive-before-transmit rotation**: a key only becomes the transmit key if it was
 //!     already installed for receiving before the update (see [`crate::ipsec::rotation`]).
 //!
-//! SPIs are moby's `buildSPI` in both profiles. This module computes parameters only.
+//! SPIs are moby's `buildSPI` in both profiles. In userspace the Docker-compatible profile has
+//! no replay window either (the kernel accepts any authentic packet on such an SA); our sealer
+//! still never reuses a sequence number and refuses to pass 2^32 − 1 ("sequence space
+//! exhausted"), and the rotation schedule's volume trigger fires at 2^31.
+//! This module computes parameters only.
 //!
 //! # Hardened key derivation (exact layout)
 //!
