@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use overlaynet::ipsec::{
     ESP_HEADROOM, Endpoints, InboundSa, InboundSaTable, Key, Keyring, OutboundSa, Profile,
     RemoteSas, SUBSYSTEM_IPSEC, SaDirection, SaParams, SwarmKey, XfrmChange, plan_rotation,
-    rotation_changes, sealed_len,
+    rotation_changes, rotation_phases, sealed_len,
 };
 
 /// Deterministic xorshift so failures reproduce.
@@ -170,7 +170,9 @@ impl Node {
     }
 }
 
-fn run(profile: Profile, rotations: usize, seed: u64) -> usize {
+/// Run `rotations` rotations. With `two_phase`, no node starts its transmit phase before both
+/// finished their receive phase (the hardened protocol's acknowledgement barrier).
+fn run(profile: Profile, rotations: usize, seed: u64, two_phase: bool) -> usize {
     let mut rng = Rng(seed);
     let mut manager = Manager::new();
     let mut nodes = [
@@ -184,10 +186,17 @@ fn run(profile: Profile, rotations: usize, seed: u64) -> usize {
         let set = manager.rotate();
         let mut plans: Vec<(usize, Vec<XfrmChange>)> = Vec::new();
         let mut afters = Vec::new();
+        let mut barriers = Vec::new();
         for (i, n) in nodes.iter().enumerate() {
             let update = n.ring.update_to(&set, SUBSYSTEM_IPSEC).unwrap();
             let t = plan_rotation(profile, &n.ring, &update).unwrap();
-            let changes = rotation_changes(profile, &n.ep, n.remote, &t);
+            let phases = rotation_phases(profile, &n.ep, n.remote, &t);
+            assert_eq!(
+                phases.clone().into_ordered(),
+                rotation_changes(profile, &n.ep, n.remote, &t)
+            );
+            barriers.push(if two_phase { phases.receive.len() } else { 0 });
+            let changes = phases.into_ordered();
             assert_eq!(changes.len(), 5);
             plans.push((i, changes));
             afters.push(t.after);
@@ -195,9 +204,13 @@ fn run(profile: Profile, rotations: usize, seed: u64) -> usize {
         // Random interleaving of the two nodes' steps, each node's own order kept.
         let mut cursors = [0usize, 0];
         while cursors[0] < 5 || cursors[1] < 5 {
-            let who = if cursors[0] == 5 {
+            // A node at its barrier waits until the other has passed its own.
+            let blocked = |i: usize| {
+                cursors[i] == 5 || (cursors[i] == barriers[i] && cursors[1 - i] < barriers[1 - i])
+            };
+            let who = if blocked(0) {
                 1
-            } else if cursors[1] == 5 {
+            } else if blocked(1) {
                 0
             } else {
                 (rng.next() % 2) as usize
@@ -243,13 +256,24 @@ fn run(profile: Profile, rotations: usize, seed: u64) -> usize {
 
 #[test]
 fn docker_compatible_rotation_loses_nothing() {
-    let delivered = run(Profile::DockerCompatible, 1000, 0x9e37_79b9_7f4a_7c15);
+    let delivered = run(
+        Profile::DockerCompatible,
+        1000,
+        0x9e37_79b9_7f4a_7c15,
+        false,
+    );
     assert_eq!(delivered, 1000 * 10 * 2);
 }
 
 #[test]
 fn hardened_rotation_loses_nothing() {
-    let delivered = run(Profile::Hardened, 1000, 0x2545_f491_4f6c_dd1d);
+    let delivered = run(Profile::Hardened, 1000, 0x2545_f491_4f6c_dd1d, false);
+    assert_eq!(delivered, 1000 * 10 * 2);
+}
+
+#[test]
+fn hardened_two_phase_rotation_loses_nothing() {
+    let delivered = run(Profile::Hardened, 1000, 0x1234_5678_9abc_def1, true);
     assert_eq!(delivered, 1000 * 10 * 2);
 }
 

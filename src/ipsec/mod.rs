@@ -37,7 +37,9 @@ pub use keyring::{
 };
 pub use profile::{HKDF_INFO_PREFIX, HKDF_SALT, Profile, SaParams, derive_hardened};
 pub use replay::{MAX_REPLAY_WINDOW, ReplayVerdict, ReplayWindow};
-pub use rotation::{Endpoints, RemoteSas, plan_rotation, rotation_changes};
+pub use rotation::{
+    Endpoints, RemoteSas, RotationPhases, plan_rotation, rotation_changes, rotation_phases,
+};
 pub use schedule::{
     DEFAULT_ROTATION_INTERVAL, DOCKER_VOLUME_LIMIT, HARDENED_VOLUME_LIMIT, RotationReason,
     RotationSchedule,

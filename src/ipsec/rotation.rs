@@ -124,22 +124,46 @@ pub fn plan_rotation(
     Ok(t)
 }
 
-/// moby's `updateNodeKey` for one remote: the ordered 3-step rotation.
-pub fn rotation_changes(
+/// One rotation for one remote, split at the point where a careful caller waits.
+///
+/// Docker applies both halves back to back on every node independently, relying on swarm
+/// having distributed the new primary receive-only one period earlier. The hardened protocol
+/// applies `receive` on every node, waits until each peer has acknowledged it (e.g. through the
+/// control plane), and only then applies `transmit` — so a key never transmits before every
+/// receiver holds it, even if a node was late with the previous update (cilium#44335).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationPhases {
+    /// `−rSA(prune)`, `+rSA(new)`: changes only what this node accepts.
+    pub receive: Vec<XfrmChange>,
+    /// `+fSA(primary)`, policy → primary, `−fSA(old primary)`: switches what this node sends.
+    pub transmit: Vec<XfrmChange>,
+}
+
+impl RotationPhases {
+    /// Both phases in Docker's order (`updateNodeKey`).
+    pub fn into_ordered(self) -> Vec<XfrmChange> {
+        let mut out = self.receive;
+        out.extend(self.transmit);
+        out
+    }
+}
+
+/// The two phases of moby's `updateNodeKey` for one remote.
+pub fn rotation_phases(
     profile: Profile,
     ep: &Endpoints,
     remote: IpAddr,
     t: &KeyTransition,
-) -> Vec<XfrmChange> {
+) -> RotationPhases {
     let keys = &t.during;
-    let mut out = Vec::with_capacity(5);
+    let mut receive = Vec::with_capacity(2);
     if let Some(del) = t.indices.prune {
-        out.push(XfrmChange::DeleteState(
+        receive.push(XfrmChange::DeleteState(
             sa_for(profile, ep, remote, &keys[del], SaDirection::Reverse).id,
         ));
     }
     if let Some(new) = t.indices.new {
-        out.push(XfrmChange::AddState(sa_for(
+        receive.push(XfrmChange::AddState(sa_for(
             profile,
             ep,
             remote,
@@ -147,16 +171,28 @@ pub fn rotation_changes(
             SaDirection::Reverse,
         )));
     }
+    let mut transmit = Vec::with_capacity(3);
     if let Some(pri) = t.indices.primary.filter(|&p| p > 0) {
         let fsa = sa_for(profile, ep, remote, &keys[pri], SaDirection::Forward);
         let policy = XfrmPolicy::for_forward_sa(&fsa.id, ep.data_port);
-        out.push(XfrmChange::AddState(fsa));
-        out.push(XfrmChange::UpdatePolicy(policy));
-        out.push(XfrmChange::DeleteState(
+        transmit.push(XfrmChange::AddState(fsa));
+        transmit.push(XfrmChange::UpdatePolicy(policy));
+        transmit.push(XfrmChange::DeleteState(
             sa_for(profile, ep, remote, &keys[0], SaDirection::Forward).id,
         ));
     }
-    out
+    RotationPhases { receive, transmit }
+}
+
+/// moby's `updateNodeKey` for one remote: the ordered 3-step rotation
+/// `−rSA(prune), +rSA(new), +fSA(primary), policy → primary, −fSA(old)`.
+pub fn rotation_changes(
+    profile: Profile,
+    ep: &Endpoints,
+    remote: IpAddr,
+    t: &KeyTransition,
+) -> Vec<XfrmChange> {
+    rotation_phases(profile, ep, remote, t).into_ordered()
 }
 
 #[cfg(test)]
@@ -239,6 +275,14 @@ mod tests {
                 XfrmChange::DeleteState(spi(b, Forward).id),
             ]
         );
+        let phases = rotation_phases(p, &ep(), remote, &t);
+        assert_eq!(phases.receive.len(), 2);
+        assert!(phases.receive.iter().all(|c| match c {
+            XfrmChange::AddState(s) => s.direction == Reverse,
+            XfrmChange::DeleteState(id) => id.dst == ep().bind,
+            _ => false,
+        }));
+        assert_eq!(phases.into_ordered(), changes);
         // The result equals the steady state of the new ring.
         let after = RemoteSas::steady(p, &ep(), remote, &t.after);
         assert_eq!(after.transmit, spi(c, Forward));
