@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
         let mut out = Packet::new_checked(&mut buf[..]).expect("same length");
         repr.emit(&mut out);
         assert_eq!(buf, data);
-        let _ = p.payload().len() + usize::from(p.is_non_esp_marker());
+        assert_eq!(p.payload().len(), data.len() - 8);
+        assert_eq!(p.is_non_esp_marker(), repr.spi == 0);
     }
     if let Ok((inner, next_header)) = parse_trailer(data) {
         assert!(inner + 2 <= data.len());
