@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # Installs the external tools the test suite needs, when they are missing.
-# Usage: scripts/ensure-tools.sh [apt] [cbindgen] [cargo-fuzz]   (no argument = all)
+# Usage: scripts/ensure-tools.sh [apt] [python] [cbindgen] [cargo-fuzz]   (no argument = all)
 set -euo pipefail
 
 CBINDGEN_VERSION=0.29.4
 CARGO_FUZZ_VERSION=0.13.2
 
-want() { [ $# -eq 0 ] && return 0; return 1; }
 wanted=("$@")
 is_wanted() { [ ${#wanted[@]} -eq 0 ] && return 0; for w in "${wanted[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 
@@ -28,6 +27,14 @@ if is_wanted apt; then
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+
+if is_wanted python; then
+  # The IPsec interop test decrypts our ESP with an independent implementation.
+  if ! python3 -c 'import cryptography' 2>/dev/null; then
+    echo "==> installing Python package cryptography"
+    python3 -m pip install --quiet cryptography
   fi
 fi
 

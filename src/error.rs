@@ -11,6 +11,9 @@ pub enum Error {
     /// A peer-table or PeerRecord error.
     #[error(transparent)]
     Peer(#[from] crate::peer::PeerError),
+    /// IPsec keys, rotation, ESP or gossip encryption.
+    #[error(transparent)]
+    Ipsec(#[from] crate::ipsec::IpsecError),
 }
 
 /// `Result` with the crate-wide [`Error`].
