@@ -4,7 +4,11 @@
 /// Any error this crate returns.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {}
+pub enum Error {
+    /// A packet could not be parsed, built or decapsulated.
+    #[error(transparent)]
+    Wire(#[from] crate::wire::WireError),
+}
 
 /// `Result` with the crate-wide [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
