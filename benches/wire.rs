@@ -47,7 +47,10 @@ fn vxlan_header(c: &mut Criterion) {
             p.get_vni()
         })
     });
-    let repr = VxlanRepr { vni: Vni::new(4097).unwrap(), ext: VxlanExt::None };
+    let repr = VxlanRepr {
+        vni: Vni::new(4097).unwrap(),
+        ext: VxlanExt::None,
+    };
     let mut out = [0u8; 8];
     g.bench_function("emit/overlaynet", |b| {
         b.iter(|| {
@@ -56,7 +59,8 @@ fn vxlan_header(c: &mut Criterion) {
     });
     g.bench_function("emit/pnet_packet", |b| {
         b.iter(|| {
-            let mut p = pnet_packet::vxlan::MutableVxlanPacket::new(black_box(&mut out[..])).unwrap();
+            let mut p =
+                pnet_packet::vxlan::MutableVxlanPacket::new(black_box(&mut out[..])).unwrap();
             p.set_flags(0x08);
             p.set_reserved1(0);
             p.set_vni(black_box(4097));
@@ -71,13 +75,23 @@ fn ipv4_udp_parse(c: &mut Criterion) {
     let frame = inner_frame();
     let mut buf = vec![0u8; IPV4_OVERHEAD + FRAME_LEN];
     buf[IPV4_OVERHEAD..].copy_from_slice(&frame);
-    let pkt = e.encap_in_place(&mut buf, IPV4_OVERHEAD, FRAME_LEN).unwrap().to_vec();
+    let pkt = e
+        .encap_in_place(&mut buf, IPV4_OVERHEAD, FRAME_LEN)
+        .unwrap()
+        .to_vec();
     let mut g = c.benchmark_group("ipv4_udp_parse");
     g.bench_function("overlaynet/views", |b| {
         b.iter(|| {
             let ip = Ipv4Packet::new_checked(black_box(&pkt[..])).unwrap();
             let udp = UdpPacket::new_checked(ip.payload_slice()).unwrap();
-            (ip.src_addr(), ip.dst_addr(), ip.ttl(), udp.src_port(), udp.dst_port(), udp.payload().len())
+            (
+                ip.src_addr(),
+                ip.dst_addr(),
+                ip.ttl(),
+                udp.src_port(),
+                udp.dst_port(),
+                udp.payload().len(),
+            )
         })
     });
     g.bench_function("overlaynet/repr_with_ip_checksum", |b| {
@@ -85,7 +99,14 @@ fn ipv4_udp_parse(c: &mut Criterion) {
             let ip = Ipv4Packet::new_checked(black_box(&pkt[..])).unwrap();
             let r = Ipv4Repr::parse(&ip).unwrap();
             let udp = UdpPacket::new_checked(ip.payload_slice()).unwrap();
-            (r.src_addr, r.dst_addr, r.ttl, udp.src_port(), udp.dst_port(), udp.payload().len())
+            (
+                r.src_addr,
+                r.dst_addr,
+                r.ttl,
+                udp.src_port(),
+                udp.dst_port(),
+                udp.payload().len(),
+            )
         })
     });
     g.bench_function("etherparse/slices", |b| {
@@ -93,7 +114,14 @@ fn ipv4_udp_parse(c: &mut Criterion) {
             let ip = etherparse::Ipv4Slice::from_slice(black_box(&pkt[..])).unwrap();
             let h = ip.header();
             let udp = etherparse::UdpSlice::from_slice(ip.payload().payload).unwrap();
-            (h.source_addr(), h.destination_addr(), h.ttl(), udp.source_port(), udp.destination_port(), udp.payload().len())
+            (
+                h.source_addr(),
+                h.destination_addr(),
+                h.ttl(),
+                udp.source_port(),
+                udp.destination_port(),
+                udp.payload().len(),
+            )
         })
     });
     g.finish();
@@ -106,17 +134,36 @@ fn encap_decap(c: &mut Criterion) {
     buf[IPV4_OVERHEAD..].copy_from_slice(&frame);
     let mut g = c.benchmark_group("vxlan_ipv4_1400");
     g.bench_function("encap_in_place", |b| {
-        b.iter(|| e.encap_in_place(black_box(&mut buf[..]), IPV4_OVERHEAD, FRAME_LEN).unwrap().len())
+        b.iter(|| {
+            e.encap_in_place(black_box(&mut buf[..]), IPV4_OVERHEAD, FRAME_LEN)
+                .unwrap()
+                .len()
+        })
     });
-    let pkt = e.encap_in_place(&mut buf, IPV4_OVERHEAD, FRAME_LEN).unwrap().to_vec();
+    let pkt = e
+        .encap_in_place(&mut buf, IPV4_OVERHEAD, FRAME_LEN)
+        .unwrap()
+        .to_vec();
     let d = Decapsulator::default();
-    g.bench_function("decap", |b| b.iter(|| d.decap(black_box(&pkt[..])).unwrap().frame.len()));
+    g.bench_function("decap", |b| {
+        b.iter(|| d.decap(black_box(&pkt[..])).unwrap().frame.len())
+    });
     let e_csum = e.clone().with_udp_checksum(true);
     g.bench_function("encap_in_place_udp_checksum", |b| {
-        b.iter(|| e_csum.encap_in_place(black_box(&mut buf[..]), IPV4_OVERHEAD, FRAME_LEN).unwrap().len())
+        b.iter(|| {
+            e_csum
+                .encap_in_place(black_box(&mut buf[..]), IPV4_OVERHEAD, FRAME_LEN)
+                .unwrap()
+                .len()
+        })
     });
-    let pkt_csum = e_csum.encap_in_place(&mut buf, IPV4_OVERHEAD, FRAME_LEN).unwrap().to_vec();
-    g.bench_function("decap_udp_checksum", |b| b.iter(|| d.decap(black_box(&pkt_csum[..])).unwrap().frame.len()));
+    let pkt_csum = e_csum
+        .encap_in_place(&mut buf, IPV4_OVERHEAD, FRAME_LEN)
+        .unwrap()
+        .to_vec();
+    g.bench_function("decap_udp_checksum", |b| {
+        b.iter(|| d.decap(black_box(&pkt_csum[..])).unwrap().frame.len())
+    });
     g.finish();
 }
 

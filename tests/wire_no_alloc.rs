@@ -70,10 +70,14 @@ fn hot_paths_do_not_allocate() {
 
     let n = allocations_during(|| {
         for _ in 0..100 {
-            let p4 = v4.encap_in_place(&mut buf4, IPV4_OVERHEAD, frame_len).unwrap();
+            let p4 = v4
+                .encap_in_place(&mut buf4, IPV4_OVERHEAD, frame_len)
+                .unwrap();
             let out = counters.observe(d.decap(p4)).unwrap();
             assert_eq!(out.frame.len(), frame_len);
-            let p6 = v6.encap_in_place(&mut buf6, IPV6_OVERHEAD, frame_len).unwrap();
+            let p6 = v6
+                .encap_in_place(&mut buf6, IPV6_OVERHEAD, frame_len)
+                .unwrap();
             assert_eq!(counters.observe(d.decap(p6)).unwrap().vxlan.vni.get(), 4097);
             // A failure path too: errors carry no heap data.
             assert!(counters.observe(d.decap(&buf4[..30])).is_err());
@@ -85,7 +89,11 @@ fn hot_paths_do_not_allocate() {
             let v = VxlanRepr::parse(&vx, VxlanExtMode::Gbp).unwrap();
             v.emit(&mut hdr).unwrap();
             let eth = EthernetFrame::new_checked(vx.payload()).unwrap();
-            let _ = (r.ttl, EthernetRepr::parse(&eth).unwrap(), flow_hash(&frame, 1));
+            let _ = (
+                r.ttl,
+                EthernetRepr::parse(&eth).unwrap(),
+                flow_hash(&frame, 1),
+            );
         }
     });
     assert_eq!(n, 0, "{n} allocations on the encap/decap/parse paths");

@@ -225,6 +225,7 @@ impl Decapsulator {
     }
 
     /// Decapsulates a packet that starts at the outer Ethernet header (802.1Q tag allowed).
+    #[inline]
     pub fn decap_ethernet<'a>(&self, frame: &'a [u8]) -> Result<Decapsulated<'a>, DecapError> {
         let eth = EthernetFrame::new_checked(frame).map_err(|_| {
             let needed = if frame.len() >= ETHERNET_HEADER_LEN {
@@ -246,6 +247,7 @@ impl Decapsulator {
     }
 
     /// Decapsulates a UDP payload (VXLAN header and frame) as a UDP socket delivers it.
+    #[inline]
     pub fn decap_udp_payload<'a>(
         &self,
         payload: &'a [u8],
@@ -333,6 +335,7 @@ impl Decapsulator {
         self.decap_udp(&pkt[ihl..total], Pseudo::V4(src, dst), ttl)
     }
 
+    #[inline]
     fn decap_v6<'a>(&self, pkt: &'a [u8]) -> Result<Decapsulated<'a>, DecapError> {
         let p = Ipv6Packet::new_checked(pkt).map_err(|_| {
             if pkt.len() < IPV6_HEADER_LEN {

@@ -137,6 +137,11 @@ impl VxlanEncap {
         self.vxlan
     }
 
+    /// The destination UDP port.
+    pub fn dst_port(&self) -> u16 {
+        self.dst_port
+    }
+
     /// Bytes of outer headers in front of the inner frame.
     pub fn overhead(&self) -> usize {
         if self.src.is_ipv4() {

@@ -80,11 +80,13 @@ pub struct EthernetFrame<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> EthernetFrame<T> {
     /// Wraps a buffer without checking its length. Accessors may panic on short buffers.
+    #[inline]
     pub fn new_unchecked(buffer: T) -> Self {
         EthernetFrame { buffer }
     }
 
     /// Wraps a buffer after checking it holds the whole header (including a VLAN tag).
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         let frame = Self::new_unchecked(buffer);
         frame.check_len()?;
@@ -92,6 +94,7 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
     }
 
     /// Checks the buffer holds the header, including an 802.1Q tag when there is one.
+    #[inline]
     pub fn check_len(&self) -> Result<(), WireError> {
         let len = self.buffer.as_ref().len();
         if len < ETHERNET_HEADER_LEN {
@@ -109,29 +112,34 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
     }
 
     /// Destination MAC address.
+    #[inline]
     pub fn dst_addr(&self) -> MacAddr {
         let b = self.buffer.as_ref();
         MacAddr([b[0], b[1], b[2], b[3], b[4], b[5]])
     }
 
     /// Source MAC address.
+    #[inline]
     pub fn src_addr(&self) -> MacAddr {
         let b = self.buffer.as_ref();
         MacAddr([b[6], b[7], b[8], b[9], b[10], b[11]])
     }
 
     /// The EtherType at offset 12 (0x8100 for tagged frames).
+    #[inline]
     pub fn outer_ethertype(&self) -> EtherType {
         EtherType(be16(self.buffer.as_ref(), 12))
     }
 
     /// The 802.1Q tag, if the frame is tagged.
+    #[inline]
     pub fn vlan(&self) -> Option<VlanTag> {
         (self.outer_ethertype() == EtherType::VLAN)
             .then(|| VlanTag::from_tci(be16(self.buffer.as_ref(), 14)))
     }
 
     /// The EtherType of the payload (after the VLAN tag, if any).
+    #[inline]
     pub fn ethertype(&self) -> EtherType {
         if self.outer_ethertype() == EtherType::VLAN {
             EtherType(be16(self.buffer.as_ref(), 16))
@@ -141,6 +149,7 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
     }
 
     /// Header length: 14, or 18 with a VLAN tag.
+    #[inline]
     pub fn header_len(&self) -> usize {
         if self.outer_ethertype() == EtherType::VLAN {
             ETHERNET_HEADER_LEN + VLAN_TAG_LEN
@@ -194,6 +203,7 @@ pub struct EthernetRepr {
 
 impl EthernetRepr {
     /// Reads the header of a checked frame.
+    #[inline]
     pub fn parse<T: AsRef<[u8]>>(frame: &EthernetFrame<T>) -> Result<EthernetRepr, WireError> {
         frame.check_len()?;
         Ok(EthernetRepr {

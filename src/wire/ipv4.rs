@@ -26,12 +26,14 @@ pub struct Ipv4Packet<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// Wraps a buffer without checks. Accessors may panic on short buffers.
+    #[inline]
     pub fn new_unchecked(buffer: T) -> Self {
         Ipv4Packet { buffer }
     }
 
     /// Wraps a buffer after checking that the header, the header length and the total length
     /// are consistent with it. Bytes after `total_len` (link-layer padding) are allowed.
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         let p = Self::new_unchecked(buffer);
         let len = p.buffer.as_ref().len();
@@ -61,41 +63,49 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     }
 
     /// Version field (4 for IPv4).
+    #[inline]
     pub fn version(&self) -> u8 {
         self.buffer.as_ref()[0] >> 4
     }
 
     /// Header length in bytes (IHL × 4).
+    #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(self.buffer.as_ref()[0] & 0x0f) * 4
     }
 
     /// DSCP and ECN byte (the former TOS).
+    #[inline]
     pub fn tos(&self) -> u8 {
         self.buffer.as_ref()[1]
     }
 
     /// Total length (header and payload).
+    #[inline]
     pub fn total_len(&self) -> u16 {
         be16(self.buffer.as_ref(), 2)
     }
 
     /// Identification.
+    #[inline]
     pub fn ident(&self) -> u16 {
         be16(self.buffer.as_ref(), 4)
     }
 
     /// Don't Fragment flag.
+    #[inline]
     pub fn dont_frag(&self) -> bool {
         self.buffer.as_ref()[6] & 0x40 != 0
     }
 
     /// More Fragments flag.
+    #[inline]
     pub fn more_frags(&self) -> bool {
         self.buffer.as_ref()[6] & 0x20 != 0
     }
 
     /// Fragment offset in bytes.
+    #[inline]
     pub fn frag_offset(&self) -> u16 {
         (be16(self.buffer.as_ref(), 6) & 0x1fff) << 3
     }
@@ -106,27 +116,32 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     }
 
     /// Time to live.
+    #[inline]
     pub fn ttl(&self) -> u8 {
         self.buffer.as_ref()[8]
     }
 
     /// Protocol of the payload.
+    #[inline]
     pub fn protocol(&self) -> u8 {
         self.buffer.as_ref()[9]
     }
 
     /// Header checksum as stored.
+    #[inline]
     pub fn checksum(&self) -> u16 {
         be16(self.buffer.as_ref(), 10)
     }
 
     /// Source address.
+    #[inline]
     pub fn src_addr(&self) -> Ipv4Addr {
         let b = self.buffer.as_ref();
         Ipv4Addr::new(b[12], b[13], b[14], b[15])
     }
 
     /// Destination address.
+    #[inline]
     pub fn dst_addr(&self) -> Ipv4Addr {
         let b = self.buffer.as_ref();
         Ipv4Addr::new(b[16], b[17], b[18], b[19])
@@ -138,6 +153,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     }
 
     /// Whether the header checksum is correct.
+    #[inline]
     pub fn verify_checksum(&self) -> bool {
         checksum::checksum(&self.buffer.as_ref()[..self.header_len()]) == 0
     }
@@ -219,6 +235,7 @@ pub struct Ipv4Repr<'a> {
 
 impl<'a> Ipv4Repr<'a> {
     /// Reads a checked packet: version must be 4 and the header checksum must be correct.
+    #[inline]
     pub fn parse(p: &Ipv4Packet<&'a [u8]>) -> Result<Ipv4Repr<'a>, WireError> {
         let p = Ipv4Packet::new_checked(p.buffer)?;
         if p.version() != 4 {
@@ -302,11 +319,13 @@ impl<'a> Ipv4Repr<'a> {
 
 impl<'a> Ipv4Packet<&'a [u8]> {
     /// The options with the buffer's lifetime.
+    #[inline]
     fn options_static(&self) -> &'a [u8] {
         &self.buffer[IPV4_HEADER_LEN..self.header_len()]
     }
 
     /// The payload with the buffer's lifetime.
+    #[inline]
     pub fn payload_slice(&self) -> &'a [u8] {
         &self.buffer[self.header_len()..usize::from(self.total_len())]
     }

@@ -70,12 +70,14 @@ pub struct UdpPacket<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> UdpPacket<T> {
     /// Wraps a buffer without checks. Accessors may panic on short buffers.
+    #[inline]
     pub fn new_unchecked(buffer: T) -> Self {
         UdpPacket { buffer }
     }
 
     /// Wraps a buffer after checking the header and that the length field lies within
     /// 8..=buffer length. Bytes after the datagram are allowed.
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         let p = Self::new_unchecked(buffer);
         let len = p.buffer.as_ref().len();
@@ -95,16 +97,19 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     }
 
     /// Source port.
+    #[inline]
     pub fn src_port(&self) -> u16 {
         be16(self.buffer.as_ref(), 0)
     }
 
     /// Destination port.
+    #[inline]
     pub fn dst_port(&self) -> u16 {
         be16(self.buffer.as_ref(), 2)
     }
 
     /// Length field (header and payload).
+    #[inline]
     pub fn len(&self) -> u16 {
         be16(self.buffer.as_ref(), 4)
     }
@@ -163,6 +168,7 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     }
 
     /// The payload (up to the length field).
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         &self.buffer.as_ref()[UDP_HEADER_LEN..usize::from(self.len())]
     }

@@ -31,6 +31,7 @@ impl Vni {
     pub const MAX: u32 = 0x00ff_ffff;
 
     /// A VNI, if `value` fits in 24 bits.
+    #[inline]
     pub const fn new(value: u32) -> Result<Vni, WireError> {
         if value > Self::MAX {
             Err(WireError::VniOutOfRange(value))
@@ -145,11 +146,13 @@ pub struct VxlanPacket<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> VxlanPacket<T> {
     /// Wraps a buffer without checks. Accessors may panic on short buffers.
+    #[inline]
     pub fn new_unchecked(buffer: T) -> Self {
         VxlanPacket { buffer }
     }
 
     /// Wraps a buffer after checking it holds the 8-byte header.
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         let p = Self::new_unchecked(buffer);
         let len = p.buffer.as_ref().len();
@@ -160,16 +163,19 @@ impl<T: AsRef<[u8]>> VxlanPacket<T> {
     }
 
     /// The first flags byte.
+    #[inline]
     pub fn flags(&self) -> u8 {
         self.buffer.as_ref()[0]
     }
 
     /// I flag: the VNI is valid.
+    #[inline]
     pub fn i_flag(&self) -> bool {
         self.flags() & FLAG_I != 0
     }
 
     /// The VNI field (bytes 4–6), whatever the I flag says.
+    #[inline]
     pub fn vni(&self) -> Vni {
         let b = self.buffer.as_ref();
         Vni(u32::from_be_bytes([0, b[4], b[5], b[6]]))
@@ -256,6 +262,7 @@ pub struct VxlanRepr {
 impl VxlanRepr {
     /// Reads a header as a receiver configured for `mode`. Requires the I flag; ignores the
     /// reserved bits of that mode.
+    #[inline]
     pub fn parse<T: AsRef<[u8]>>(
         p: &VxlanPacket<T>,
         mode: VxlanExtMode,
@@ -287,6 +294,7 @@ impl VxlanRepr {
     }
 
     /// The 8 header bytes, with every bit this repr does not set cleared.
+    #[inline]
     pub fn to_bytes(&self) -> Result<[u8; VXLAN_HEADER_LEN], WireError> {
         let v = self.vni.0.to_be_bytes();
         let mut h = [FLAG_I, 0, 0, 0, v[1], v[2], v[3], 0];
@@ -321,6 +329,7 @@ impl VxlanRepr {
     }
 
     /// Writes the header at the start of `buf`.
+    #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> Result<(), WireError> {
         if buf.len() < VXLAN_HEADER_LEN {
             return Err(WireError::BufferTooSmall {
