@@ -23,11 +23,14 @@ pub fn accumulate(mut sum: u64, data: &[u8]) -> u64 {
 
 /// Folds a running sum into 16 bits (without complementing).
 #[inline]
-pub fn fold(mut sum: u64) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
+pub fn fold(sum: u64) -> u16 {
+    // Three end-around-carry steps bring any u64 below 0x1_0000 + 1, a fourth absorbs the last
+    // carry; no loop, no branch.
+    let s = (sum & 0xffff_ffff) + (sum >> 32);
+    let s = (s & 0xffff) + (s >> 16);
+    let s = (s & 0xffff) + (s >> 16);
+    let s = (s & 0xffff) + (s >> 16);
+    s as u16
 }
 
 /// The Internet checksum of `data`: the complement of its folded one's-complement sum.
@@ -85,6 +88,15 @@ mod tests {
         // RFC 1071 §3: bytes 00 01 f2 03 f4 f5 f6 f7 sum to 0xddf2.
         let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
         assert_eq!(fold(accumulate(0, &data)), 0xddf2);
+    }
+
+    #[test]
+    fn fold_handles_extremes() {
+        assert_eq!(fold(0), 0);
+        assert_eq!(fold(0xffff), 0xffff);
+        assert_eq!(fold(0x1_0000), 1);
+        assert_eq!(fold(u64::MAX), 0xffff);
+        assert_eq!(fold(0x0001_fffe_0000_0001), 1);
     }
 
     #[test]
