@@ -259,9 +259,7 @@ impl Decapsulator {
         if !vx.i_flag() {
             return Err(DecapError::VniFlagMissing { flags: vx.flags() });
         }
-        // Cannot fail: length and I flag were checked above.
-        let repr = VxlanRepr::parse(&vx, self.ext_mode)
-            .map_err(|_| DecapError::VniFlagMissing { flags: vx.flags() })?;
+        let repr = VxlanRepr::read(&vx, self.ext_mode);
         let frame = &payload[VXLAN_HEADER_LEN..];
         let min = match repr.ext {
             VxlanExt::Gpe(g) => match g.next_protocol {
@@ -310,8 +308,12 @@ impl Decapsulator {
             return Err(truncated(Layer::Ipv4, total, pkt.len()));
         }
         let header = &pkt[..ihl];
-        let sum = checksum::fold(checksum::accumulate(0, header));
-        if sum != 0xffff {
+        let sum = match <&[u8; IPV4_HEADER_LEN]>::try_from(header) {
+            // The common case, without options: a fixed-size, unrolled sum.
+            Ok(fixed) => checksum::accumulate_words(0, fixed),
+            Err(_) => checksum::accumulate(0, header),
+        };
+        if checksum::fold(sum) != 0xffff {
             let stored = be16(pkt, 10);
             let computed = !checksum::fold(checksum::accumulate(0, header) - u64::from(stored));
             return Err(DecapError::BadChecksum {

@@ -283,8 +283,9 @@ impl VxlanEncap {
         let src_port = self.src_ports.pick(hash);
         let pkt = &mut buf[headroom - overhead..end];
         let (ip, rest) = pkt.split_at_mut(ip_len);
-        ip.copy_from_slice(&self.ip_template[..ip_len]);
         if self.src.is_ipv4() {
+            // Constant-length copies compile to a few moves; a variable one would call memcpy.
+            ip[..IPV4_HEADER_LEN].copy_from_slice(&self.ip_template[..IPV4_HEADER_LEN]);
             let ident = ident.unwrap_or(if self.df { 0 } else { hash as u16 });
             ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
             ip[4..6].copy_from_slice(&ident.to_be_bytes());
@@ -292,6 +293,7 @@ impl VxlanEncap {
             let c = !checksum::fold(self.ip_sum + total as u64 + u64::from(ident));
             ip[10..12].copy_from_slice(&c.to_be_bytes());
         } else {
+            ip[..IPV6_HEADER_LEN].copy_from_slice(&self.ip_template);
             ip[4..6].copy_from_slice(&(udp_len as u16).to_be_bytes());
         }
         let (udp, inner) = rest.split_at_mut(UDP_HEADER_LEN);

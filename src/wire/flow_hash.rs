@@ -16,11 +16,11 @@
 //!
 //! # What we do
 //!
-//! One keyed pass over the MAC addresses, the VLAN tag and EtherType and, when present, the
-//! IPv4/IPv6 addresses, protocol and TCP/UDP/SCTP ports (not for fragments after the first
-//! one, which carry no ports, nor for first fragments, so a flow keeps one port): each 64-bit
-//! word is mixed in with a multiply-rotate, and the result goes through MurmurHash3's 64-bit
-//! finaliser. The top 32 bits are scaled with a multiply-shift into the inclusive range, so
+//! A keyed hash of the MAC addresses, the VLAN tag and EtherType and, when present, the
+//! IPv4/IPv6 addresses, protocol and TCP/UDP/SCTP ports (ports are left out for all fragments,
+//! so a fragmented flow keeps one source port). The fields fill four 64-bit lanes mixed with
+//! wyhash's 128-bit multiply-fold, two independent multiplies and one final one, so the hash
+//! costs a few nanoseconds. The top 32 bits are scaled with a multiply-shift into the inclusive range, so
 //! every port of the range can be chosen. The default range is RFC 7348's
 //! ([`PortRange::RFC7348`]). The key lets a host make its spreading unpredictable to others.
 
@@ -79,20 +79,17 @@ impl Default for PortRange {
     }
 }
 
-const K: u64 = 0x9e37_79b9_7f4a_7c15;
+// Secrets of wyhash (public domain), used as per-lane constants.
+const P0: u64 = 0xa076_1d64_78bd_642f;
+const P1: u64 = 0xe703_7ed1_a0b4_28db;
+const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
+const P3: u64 = 0x5899_65cc_7537_4cc3;
 
+/// wyhash's "mum": the 128-bit product of two words folded to 64 bits by xor.
 #[inline]
-fn mix(h: u64, w: u64) -> u64 {
-    (h ^ w).wrapping_mul(K).rotate_left(29)
-}
-
-#[inline]
-fn fmix64(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
+fn mum(a: u64, b: u64) -> u64 {
+    let r = u128::from(a) * u128::from(b);
+    (r as u64) ^ ((r >> 64) as u64)
 }
 
 #[inline]
@@ -108,66 +105,72 @@ fn ports_follow(protocol: u8) -> bool {
 }
 
 /// The 32-bit flow hash of an inner Ethernet frame under `key`.
+///
+/// The fields are gathered into four 64-bit lanes, which are mixed pairwise with independent
+/// 128-bit multiplies (wyhash's construction) so the dependency chain is two multiplies long.
 #[inline]
 pub fn flow_hash(frame: &[u8], key: u64) -> u32 {
+    let mut lanes = [0u64; 4];
     if frame.len() < 14 {
         // Not a frame; hash whatever is there so the result is still deterministic.
-        let mut h = key;
-        for &b in frame {
-            h = mix(h, u64::from(b));
+        for (i, &b) in frame.iter().enumerate() {
+            lanes[i / 8 % 4] |= u64::from(b) << (8 * (i % 8));
         }
-        return (fmix64(h) >> 32) as u32;
+        return finish(lanes, key, frame.len() as u64);
     }
-    // MACs (12 bytes) and the EtherType/TPID that follows.
-    let mut h = mix(key, word(frame, 0));
-    let mut l3 = 14;
-    let mut ethertype = u16::from_be_bytes([frame[12], frame[13]]);
+    // MACs (12 bytes) and the EtherType, after an 802.1Q tag if there is one.
+    lanes[0] = word(frame, 0);
     let tail = u64::from(u32::from_ne_bytes([
         frame[8], frame[9], frame[10], frame[11],
     ]));
+    let mut l3 = 14;
+    let mut ethertype = u16::from_be_bytes([frame[12], frame[13]]);
     if ethertype == 0x8100 && frame.len() >= 18 {
         let tci = u16::from_be_bytes([frame[14], frame[15]]);
         ethertype = u16::from_be_bytes([frame[16], frame[17]]);
-        h = mix(h, tail | u64::from(tci) << 32 | u64::from(ethertype) << 48);
+        lanes[1] = tail | u64::from(tci) << 32 | u64::from(ethertype) << 48;
         l3 = 18;
     } else {
-        h = mix(h, tail | u64::from(ethertype) << 48);
+        lanes[1] = tail | u64::from(ethertype) << 48;
     }
     let ip = &frame[l3..];
     match ethertype {
         0x0800 if ip.len() >= 20 => {
             let ihl = usize::from(ip[0] & 0x0f) * 4;
             let protocol = ip[9];
-            h = mix(h, word(ip, 12) ^ u64::from(protocol));
+            lanes[2] = word(ip, 12);
             let frag = u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff;
+            let mut l4 = u64::from(protocol) << 32;
             if frag == 0 && ports_follow(protocol) && ihl >= 20 && ip.len() >= ihl + 4 {
-                h = mix(
-                    h,
-                    u64::from(u32::from_ne_bytes([
-                        ip[ihl],
-                        ip[ihl + 1],
-                        ip[ihl + 2],
-                        ip[ihl + 3],
-                    ])),
-                );
+                l4 |= u64::from(u32::from_ne_bytes([
+                    ip[ihl],
+                    ip[ihl + 1],
+                    ip[ihl + 2],
+                    ip[ihl + 3],
+                ]));
             }
+            lanes[3] = l4;
         }
         0x86dd if ip.len() >= 40 => {
             let protocol = ip[6];
-            h = mix(h, word(ip, 8) ^ u64::from(protocol));
-            h = mix(h, word(ip, 16));
-            h = mix(h, word(ip, 24));
-            h = mix(h, word(ip, 32));
+            // Source and destination, two words each, folded into two lanes.
+            lanes[2] = word(ip, 8) ^ word(ip, 24).rotate_left(32);
+            let mut l4 = u64::from(protocol) << 32 ^ word(ip, 16) ^ word(ip, 32).rotate_left(16);
             if ports_follow(protocol) && ip.len() >= 44 {
-                h = mix(
-                    h,
-                    u64::from(u32::from_ne_bytes([ip[40], ip[41], ip[42], ip[43]])),
-                );
+                l4 ^= u64::from(u32::from_ne_bytes([ip[40], ip[41], ip[42], ip[43]])) << 8;
             }
+            lanes[3] = l4;
         }
         _ => {}
     }
-    (fmix64(h) >> 32) as u32
+    finish(lanes, key, 0)
+}
+
+#[inline]
+fn finish(lanes: [u64; 4], key: u64, extra: u64) -> u32 {
+    let a = mum(lanes[0] ^ P0 ^ key, lanes[1] ^ P1);
+    let b = mum(lanes[2] ^ P2 ^ key.rotate_left(32), lanes[3] ^ P3 ^ extra);
+    (mum(a ^ P1, b ^ P0) >> 32) as u32
 }
 
 #[cfg(test)]

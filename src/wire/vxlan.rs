@@ -271,6 +271,12 @@ impl VxlanRepr {
         if !p.i_flag() {
             return Err(WireError::VniFlagMissing { flags: p.flags() });
         }
+        Ok(Self::read(&p, mode))
+    }
+
+    /// The fields of a header already known to be long enough and to carry the I flag.
+    #[inline]
+    pub(crate) fn read<T: AsRef<[u8]>>(p: &VxlanPacket<T>, mode: VxlanExtMode) -> VxlanRepr {
         let ext = match mode {
             VxlanExtMode::Plain => VxlanExt::None,
             VxlanExtMode::Gbp if p.gbp_flag() => VxlanExt::Gbp(Gbp {
@@ -285,7 +291,7 @@ impl VxlanRepr {
                 next_protocol: p.gpe_next_protocol_flag().then(|| p.gpe_next_protocol()),
             }),
         };
-        Ok(VxlanRepr { vni: p.vni(), ext })
+        VxlanRepr { vni: p.vni(), ext }
     }
 
     /// Always [`VXLAN_HEADER_LEN`].
