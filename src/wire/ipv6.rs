@@ -290,8 +290,6 @@ mod tests {
         };
         let mut v = vec![0u8; 40];
         r.emit(&mut v).unwrap();
-        let p = Ipv6Packet::new_checked(&v[..]);
-        assert!(p.is_err() || payload_len == 0);
         v
     }
 
@@ -319,6 +317,16 @@ mod tests {
         let mut out = [0u8; 40];
         r.emit(&mut out).unwrap();
         assert_eq!(out[..], v[..40]);
+    }
+
+    #[test]
+    fn payload_beyond_buffer_is_rejected() {
+        let v = header(17, 8);
+        assert!(matches!(
+            Ipv6Packet::new_checked(&v[..]),
+            Err(WireError::BadLength { field: "payload length", value: 8, available: 0, .. })
+        ));
+        assert!(matches!(Ipv6Packet::new_checked(&v[..39]), Err(WireError::Truncated { needed: 40, .. })));
     }
 
     #[test]
