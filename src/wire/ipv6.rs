@@ -324,9 +324,17 @@ mod tests {
         let v = header(17, 8);
         assert!(matches!(
             Ipv6Packet::new_checked(&v[..]),
-            Err(WireError::BadLength { field: "payload length", value: 8, available: 0, .. })
+            Err(WireError::BadLength {
+                field: "payload length",
+                value: 8,
+                available: 0,
+                ..
+            })
         ));
-        assert!(matches!(Ipv6Packet::new_checked(&v[..39]), Err(WireError::Truncated { needed: 40, .. })));
+        assert!(matches!(
+            Ipv6Packet::new_checked(&v[..39]),
+            Err(WireError::Truncated { needed: 40, .. })
+        ));
     }
 
     #[test]
