@@ -11,7 +11,8 @@
 //! socket (VXLAN header only) and once as a complete outer IPv4/UDP packet on a raw socket —
 //! and the kernel of `ctr` answers through the kernel's VXLAN encapsulation. We capture the
 //! answers on a raw socket and decapsulate them, and do the same for a UDP datagram that `ctr`
-//! sends to us.
+//! sends to us. A second test repeats the echo exchanges over an IPv6 underlay (fd99::1 ↔
+//! fd99::2), where UDP checksums are mandatory in both directions.
 
 mod common;
 
@@ -123,8 +124,19 @@ fn icmp_echo_request(seq: u16) -> Vec<u8> {
     f
 }
 
-/// What the raw UDP socket saw that decapsulated: (VNI, inner frame).
+/// The inner frame of the first packet on `raw` that decapsulates (IPv4 underlay) and that
+/// `want` accepts.
 fn receive_vxlan(raw: &UdpSocket, want: impl Fn(&Decapsulated) -> bool) -> Vec<u8> {
+    receive_vxlan_from(raw, IpAddr::V4(HOST_VTEP), IpAddr::V4(PEER_VTEP), want)
+}
+
+/// As [`receive_vxlan`], for packets from `src` to `dst` (IPv4 or IPv6 underlay).
+fn receive_vxlan_from(
+    raw: &UdpSocket,
+    src: IpAddr,
+    dst: IpAddr,
+    want: impl Fn(&Decapsulated) -> bool,
+) -> Vec<u8> {
     let d = Decapsulator::default();
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut buf = [0u8; 2048];
@@ -132,16 +144,20 @@ fn receive_vxlan(raw: &UdpSocket, want: impl Fn(&Decapsulated) -> bool) -> Vec<u
     while Instant::now() < deadline {
         let Ok(n) = raw.recv(&mut buf) else { continue };
         match d.decap(&buf[..n]) {
-            Ok(out) if want(&out) => {
-                // This kernel sends IPv4 VXLAN with UDP checksums (`udpcsum`, the default when
-                // the attribute is unset, as Docker leaves it), so decap verified one.
+            Ok(out) if want(&out) && out.src == src && out.dst == dst => {
+                // This kernel sends VXLAN with UDP checksums (over IPv4 `udpcsum` is the
+                // default when the attribute is unset, as Docker leaves it; over IPv6 they are
+                // mandatory), so decap verified one.
+                let udp_at = if src.is_ipv4() {
+                    IPV4_HEADER_LEN
+                } else {
+                    IPV6_HEADER_LEN
+                };
                 assert_ne!(
-                    &buf[26..28],
+                    &buf[udp_at + 6..udp_at + 8],
                     &[0, 0],
                     "expected a UDP checksum from the kernel"
                 );
-                assert_eq!(out.src, IpAddr::V4(HOST_VTEP));
-                assert_eq!(out.dst, IpAddr::V4(PEER_VTEP));
                 assert_eq!(out.vxlan.vni.get(), VNI);
                 return out.frame.to_vec();
             }
@@ -292,5 +308,109 @@ fn kernel_vxlan_answers_what_we_encapsulate_and_we_decap_its_packets() {
             got >= 3,
             "the UDP socket saw {got} VXLAN payloads, expected 3"
         );
+    });
+}
+
+/// An AF_PACKET socket that receives every IPv6 packet of the namespace from the IP header on
+/// (IPv6 raw sockets would strip the header we want to check).
+fn packet_socket_ipv6() -> UdpSocket {
+    let protocol = i32::from((libc::ETH_P_IPV6 as u16).to_be());
+    // SAFETY: socket(2) with constant arguments; the result is checked before use.
+    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM, protocol) };
+    assert!(
+        fd >= 0,
+        "packet socket: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: `fd` is a freshly created, valid descriptor that nothing else owns.
+    UdpSocket::from(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A raw IPv6 socket to which we hand complete IPv6 packets (IPPROTO_RAW implies
+/// IPV6_HDRINCL on Linux).
+fn raw_socket_ipv6() -> UdpSocket {
+    // SAFETY: socket(2) with constant arguments; the result is checked before use.
+    let fd = unsafe { libc::socket(libc::AF_INET6, libc::SOCK_RAW, libc::IPPROTO_RAW) };
+    assert!(
+        fd >= 0,
+        "raw IPv6 socket: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: `fd` is a freshly created, valid descriptor that nothing else owns.
+    UdpSocket::from(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+#[test]
+fn kernel_vxlan_over_ipv6_underlay() {
+    if !common::require_root_and_tools(&["ip", "bridge"]) {
+        return;
+    }
+    let peer_vtep: std::net::Ipv6Addr = "fd99::1".parse().unwrap();
+    let host_vtep: std::net::Ipv6Addr = "fd99::2".parse().unwrap();
+    let peer = Netns::new("wk6p");
+    let host = Netns::new("wk6h");
+    let ctr = Netns::new("wk6c");
+    common::sh(&format!(
+        "ip -n {} link add vp0 type veth peer name vh0 netns {}",
+        peer.name, host.name
+    ));
+    common::sh(&format!(
+        "ip -n {} link add hc0 type veth peer name cc0 netns {}",
+        host.name, ctr.name
+    ));
+    peer.sh(&format!(
+        "ip addr add {peer_vtep}/64 dev vp0 nodad && ip link set vp0 up"
+    ));
+    host.sh(&format!(
+        "ip addr add {host_vtep}/64 dev vh0 nodad && ip link set vh0 up && \
+         ip link add vx0 type vxlan id {VNI} dstport 4789 local {host_vtep} nolearning && \
+         ip link add br0 type bridge && ip link set vx0 master br0 && ip link set hc0 master br0 && \
+         ip link set vx0 up && ip link set hc0 up && ip link set br0 up && \
+         bridge fdb add {OUR_MAC} dev vx0 dst {peer_vtep} self permanent"
+    ));
+    ctr.sh(&format!(
+        "ip link set cc0 address {CTR_MAC} && ip addr add {CTR_IP}/24 dev cc0 && ip link set cc0 up && \
+         ip neigh add {OUR_IP} lladdr {OUR_MAC} dev cc0 nud permanent"
+    ));
+    in_netns(&host.name, || disable_tx_checksum_offload("vh0"));
+
+    let (ours, theirs) = (IpAddr::V6(peer_vtep), IpAddr::V6(host_vtep));
+    let encap = VxlanEncap::new(ours, theirs, Vni::new(VNI).unwrap()).unwrap();
+    in_netns(&peer.name, || {
+        let udp = UdpSocket::bind(SocketAddr::from((peer_vtep, 4789))).unwrap();
+        let capture = packet_socket_ipv6();
+        capture
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+
+        // 1. VXLAN payload on a UDP socket; the kernel's answer comes back over IPv6 with a
+        //    mandatory UDP checksum, which decap verifies.
+        let frame = icmp_echo_request(11);
+        let mut buf = vec![0u8; UDP_PAYLOAD_OVERHEAD];
+        buf.extend_from_slice(&frame);
+        let payload = encap
+            .encap_udp_payload_in_place(&mut buf, UDP_PAYLOAD_OVERHEAD, frame.len())
+            .unwrap();
+        udp.send_to(payload, SocketAddr::from((host_vtep, 4789)))
+            .unwrap();
+        let reply = receive_vxlan_from(&capture, theirs, ours, |d| {
+            echo_reply_seq(d.frame) == Some(11)
+        });
+        check_echo_reply(&reply, 11);
+
+        // 2. A complete outer IPv6 + UDP packet with our checksum, which the kernel verifies.
+        let frame = icmp_echo_request(12);
+        let mut buf = vec![0u8; IPV6_OVERHEAD];
+        buf.extend_from_slice(&frame);
+        let pkt = encap
+            .encap_in_place(&mut buf, IPV6_OVERHEAD, frame.len())
+            .unwrap();
+        raw_socket_ipv6()
+            .send_to(pkt, SocketAddr::from((host_vtep, 0)))
+            .unwrap();
+        let reply = receive_vxlan_from(&capture, theirs, ours, |d| {
+            echo_reply_seq(d.frame) == Some(12)
+        });
+        check_echo_reply(&reply, 12);
     });
 }
