@@ -61,6 +61,13 @@ pub fn accumulate_words<const N: usize>(mut sum: u64, data: &[u8; N]) -> u64 {
     sum
 }
 
+/// Removes a 16-bit value that a running sum contains (e.g. a stored checksum) by adding its
+/// one's complement, which never underflows.
+#[inline]
+pub fn remove(sum: u64, value: u16) -> u64 {
+    sum + u64::from(!value)
+}
+
 /// Folds a running sum into 16 bits (without complementing).
 #[inline]
 pub fn fold(sum: u64) -> u16 {
@@ -156,6 +163,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn remove_takes_a_word_back_out(mut data in proptest::collection::vec(proptest::num::u8::ANY, 2..300)) {
+            let with = accumulate(0, &data);
+            let word = u16::from_be_bytes([data[0], data[1]]);
+            data[0] = 0;
+            data[1] = 0;
+            let without = accumulate(0, &data);
+            // Equal as one's-complement numbers (0 and 0xffff are both zero).
+            proptest::prop_assert_eq!(fold(remove(with, word)) % 0xffff, fold(without) % 0xffff);
+        }
+
+
         #[test]
         fn matches_reference(data in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             proptest::prop_assert_eq!(checksum(&data), reference(&data));

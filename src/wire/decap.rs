@@ -315,7 +315,8 @@ impl Decapsulator {
         };
         if checksum::fold(sum) != 0xffff {
             let stored = be16(pkt, 10);
-            let computed = !checksum::fold(checksum::accumulate(0, header) - u64::from(stored));
+            let computed =
+                !checksum::fold(checksum::remove(checksum::accumulate(0, header), stored));
             return Err(DecapError::BadChecksum {
                 layer: Layer::Ipv4,
                 stored,
@@ -423,7 +424,7 @@ impl Decapsulator {
             };
             let sum = checksum::accumulate(pseudo_sum, udp);
             if checksum::fold(sum) != 0xffff {
-                let computed = match !checksum::fold(sum - u64::from(stored)) {
+                let computed = match !checksum::fold(checksum::remove(sum, stored)) {
                     0 => 0xffff,
                     c => c,
                 };

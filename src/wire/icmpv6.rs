@@ -66,10 +66,8 @@ impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
     /// The checksum the message should carry between `src` and `dst`.
     pub fn compute_checksum(&self, src: Ipv6Addr, dst: Ipv6Addr) -> u16 {
         let b = self.buffer.as_ref();
-        let sum = checksum::accumulate(
-            checksum::pseudo_header_v6(src, dst, NH_ICMPV6, b.len() as u32),
-            b,
-        ) - u64::from(self.checksum());
+        let pseudo = checksum::pseudo_header_v6(src, dst, NH_ICMPV6, b.len() as u32);
+        let sum = checksum::remove(checksum::accumulate(pseudo, b), self.checksum());
         !checksum::fold(sum)
     }
 

@@ -161,7 +161,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// The checksum the header should carry.
     pub fn compute_checksum(&self) -> u16 {
         let h = &self.buffer.as_ref()[..self.header_len()];
-        let sum = checksum::accumulate(0, h) - u64::from(self.checksum());
+        let sum = checksum::remove(checksum::accumulate(0, h), self.checksum());
         !checksum::fold(sum)
     }
 

@@ -129,7 +129,10 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     pub fn compute_checksum(&self, pseudo: &PseudoHeader) -> u16 {
         let len = usize::from(self.len());
         let d = &self.buffer.as_ref()[..len];
-        let sum = checksum::accumulate(pseudo.sum(17, len), d) - u64::from(self.checksum());
+        let sum = checksum::remove(
+            checksum::accumulate(pseudo.sum(17, len), d),
+            self.checksum(),
+        );
         match !checksum::fold(sum) {
             0 => 0xffff,
             c => c,
