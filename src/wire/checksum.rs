@@ -61,6 +61,15 @@ pub fn accumulate_words<const N: usize>(mut sum: u64, data: &[u8; N]) -> u64 {
     sum
 }
 
+/// Sum of an IP header: unrolled for the common 20-byte IPv4 header, generic otherwise.
+#[inline]
+pub fn header_sum(header: &[u8]) -> u64 {
+    match <&[u8; 20]>::try_from(header) {
+        Ok(fixed) => accumulate_words(0, fixed),
+        Err(_) => accumulate(0, header),
+    }
+}
+
 /// Removes a 16-bit value that a running sum contains (e.g. a stored checksum) by adding its
 /// one's complement, which never underflows.
 #[inline]

@@ -308,11 +308,7 @@ impl Decapsulator {
             return Err(truncated(Layer::Ipv4, total, pkt.len()));
         }
         let header = &pkt[..ihl];
-        let sum = match <&[u8; IPV4_HEADER_LEN]>::try_from(header) {
-            // The common case, without options: a fixed-size, unrolled sum.
-            Ok(fixed) => checksum::accumulate_words(0, fixed),
-            Err(_) => checksum::accumulate(0, header),
-        };
+        let sum = checksum::header_sum(header);
         if checksum::fold(sum) != 0xffff {
             let stored = be16(pkt, 10);
             let computed =

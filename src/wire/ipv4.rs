@@ -155,7 +155,8 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// Whether the header checksum is correct.
     #[inline]
     pub fn verify_checksum(&self) -> bool {
-        checksum::checksum(&self.buffer.as_ref()[..self.header_len()]) == 0
+        let header = &self.buffer.as_ref()[..self.header_len()];
+        checksum::fold(checksum::header_sum(header)) == 0xffff
     }
 
     /// The checksum the header should carry.
