@@ -641,6 +641,40 @@ mod tests {
         })
     }
 
+    proptest::proptest! {
+        /// Whatever the frame, tunnel and options, decap returns exactly what encap wrapped.
+        #[test]
+        fn encap_then_decap_is_identity(
+            frame in proptest::collection::vec(proptest::num::u8::ANY, 14..1600),
+            vni in 0u32..=Vni::MAX,
+            v6 in proptest::bool::ANY,
+            csum in proptest::bool::ANY,
+            ttl in 1u8..,
+            key in proptest::num::u64::ANY,
+        ) {
+            let (s, d): (IpAddr, IpAddr) = if v6 {
+                ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap())
+            } else {
+                ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap())
+            };
+            let e = VxlanEncap::new(s, d, Vni::new(vni).unwrap())
+                .unwrap()
+                .with_udp_checksum(csum)
+                .with_ttl(ttl)
+                .with_flow_key(key);
+            let mut buf = vec![0u8; e.overhead()];
+            buf.extend_from_slice(&frame);
+            let h = e.overhead();
+            let pkt = e.encap_in_place(&mut buf, h, frame.len()).unwrap().to_vec();
+            let rx = Decapsulator { require_udp_checksum_v6: csum, ..Decapsulator::default() };
+            let out = rx.decap(&pkt).unwrap();
+            proptest::prop_assert_eq!(out.frame, &frame[..]);
+            proptest::prop_assert_eq!(out.vxlan.vni.get(), vni);
+            proptest::prop_assert_eq!((out.src, out.dst, out.ttl), (s, d, ttl));
+            proptest::prop_assert_eq!(out.src_port, e.src_port(&frame));
+        }
+    }
+
     #[test]
     fn decap_from_ethernet_and_udp_payload() {
         let pkt = encapsulated("10.0.0.1", "10.0.0.2", false);
