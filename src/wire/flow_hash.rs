@@ -108,7 +108,7 @@ fn ports_follow(protocol: u8) -> bool {
 ///
 /// The fields are gathered into four 64-bit lanes, which are mixed pairwise with independent
 /// 128-bit multiplies (wyhash's construction) so the dependency chain is two multiplies long.
-#[inline]
+#[inline(always)]
 pub fn flow_hash(frame: &[u8], key: u64) -> u32 {
     let mut lanes = [0u64; 4];
     if frame.len() < 14 {
