@@ -14,6 +14,9 @@ pub enum Error {
     /// IPsec keys, rotation, ESP or gossip encryption.
     #[error(transparent)]
     Ipsec(#[from] crate::ipsec::IpsecError),
+    /// A packet could not be parsed, built or decapsulated.
+    #[error(transparent)]
+    Wire(#[from] crate::wire::WireError),
 }
 
 /// `Result` with the crate-wide [`Error`].
