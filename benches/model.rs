@@ -20,7 +20,9 @@ fn slash8() -> EndpointAllocator {
 
 fn filled(n: u64) -> (EndpointAllocator, Vec<Ipv4Addr>) {
     let mut a = slash8();
-    let ips = (0..n).map(|_| a.allocate().expect("free address")).collect();
+    let ips = (0..n)
+        .map(|_| a.allocate().expect("free address"))
+        .collect();
     (a, ips)
 }
 
