@@ -17,6 +17,9 @@ pub enum Error {
     /// A packet could not be parsed, built or decapsulated.
     #[error(transparent)]
     Wire(#[from] crate::wire::WireError),
+    /// A network, node or allocation request was refused.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
 }
 
 /// `Result` with the crate-wide [`Error`].
