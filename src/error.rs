@@ -4,7 +4,11 @@
 /// Any error this crate returns.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {}
+pub enum Error {
+    /// A kernel operation, dump or desired state was refused.
+    #[error(transparent)]
+    Kernel(#[from] crate::kernel::KernelError),
+}
 
 /// `Result` with the crate-wide [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

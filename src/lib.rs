@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod kernel;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -1,0 +1,489 @@
+//! The diff: compares an observed [`KernelState`] with a desired one and emits the [`Plan`]
+//! that turns the first into the second, touching only desired objects and objects the
+//! [`Scope`] says are ours.
+//!
+//! The diff models what Linux removes on its own (contents of a deleted namespace, objects on
+//! a deleted link, the other end of a veth, bridge ports' master and master-FDB entries when
+//! the bridge goes, routes and neighbours of a link set down) so that it neither deletes
+//! twice nor forgets to re-create. It performs no I/O and never looks at the domain.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use super::plan::{LinkChange, Op, Phase, Plan, PlanBuilder};
+use super::scope::Scope;
+use super::state::{
+    FdbTable, KernelState, Link, LinkKey, LinkKind, Netns, ObjectId, XfrmProto, XfrmStateKey,
+};
+
+/// The plan that turns `observed` into `desired` (see [`Plan`] for the order).
+///
+/// Objects in `observed` that are neither desired nor ours by `scope` are never touched.
+/// `desired` should have passed [`KernelState::validate`]; [`reconcile`](super::reconcile)
+/// checks it.
+pub fn diff(observed: &KernelState, desired: &KernelState, scope: &Scope) -> Plan {
+    let mut plan = PlanBuilder::default();
+    let removed_ns = diff_namespaces(observed, desired, scope, &mut plan);
+    let links = diff_links(observed, desired, scope, &removed_ns, &mut plan);
+    diff_attached(observed, desired, scope, &links, &mut plan);
+    diff_xfrm(observed, desired, scope, &mut plan);
+    diff_nft(observed, desired, scope, &removed_ns, &mut plan);
+    plan.build()
+}
+
+/// Emits namespace deletes and creates; returns the namespaces that will be deleted.
+fn diff_namespaces<'a>(
+    observed: &'a KernelState,
+    desired: &KernelState,
+    scope: &Scope,
+    plan: &mut PlanBuilder,
+) -> HashSet<&'a str> {
+    let mut removed = HashSet::new();
+    for name in &observed.namespaces {
+        if !desired.namespaces.contains(name) && scope.owns_netns(&Netns::Named(name.clone())) {
+            removed.insert(name.as_str());
+            plan.push(Phase::DelNetns, Op::DelNetns { name: name.clone() });
+        }
+    }
+    for name in desired.namespaces.difference(&observed.namespaces) {
+        plan.push(Phase::AddNetns, Op::AddNetns { name: name.clone() });
+    }
+    removed
+}
+
+/// Which observed links still exist once the delete phases have run, and in what shape.
+struct LinkFate<'a> {
+    /// Observed links that still exist after the deletes, with the plan's final `up` state
+    /// and whether their master stays the same.
+    surviving: std::collections::HashMap<(&'a Netns, &'a str), Survivor>,
+}
+
+#[derive(Clone, Copy)]
+struct Survivor {
+    /// The link will be (or stay) down after the plan, though it is up now: Linux flushes its
+    /// routes and neighbours when it goes down.
+    goes_down: bool,
+    /// The link's bridge changes (or goes away): Linux flushes its master-FDB entries.
+    master_changes: bool,
+}
+
+impl LinkFate<'_> {
+    /// The link exists after the deletes.
+    fn present(&self, ns: &Netns, name: &str) -> bool {
+        self.surviving.contains_key(&(ns, name))
+    }
+
+    /// The link exists and its routes and neighbours are not flushed by the plan.
+    fn keeps_l3(&self, ns: &Netns, name: &str) -> bool {
+        self.surviving
+            .get(&(ns, name))
+            .is_some_and(|s| !s.goes_down)
+    }
+
+    /// The link exists and its master-FDB entries are not flushed by the plan.
+    fn keeps_master_fdb(&self, ns: &Netns, name: &str) -> bool {
+        self.surviving
+            .get(&(ns, name))
+            .is_some_and(|s| !s.master_changes)
+    }
+}
+
+fn delete_phase(kind: &LinkKind) -> Phase {
+    match kind {
+        LinkKind::Veth { .. } => Phase::DelVeth,
+        LinkKind::Vxlan(_) => Phase::DelVxlan,
+        LinkKind::Bridge => Phase::DelBridge,
+        LinkKind::Dummy => Phase::DelOtherLink,
+    }
+}
+
+fn add_phase(kind: &LinkKind) -> Phase {
+    match kind {
+        LinkKind::Veth { .. } => Phase::AddVeth,
+        LinkKind::Vxlan(_) => Phase::AddVxlan,
+        LinkKind::Bridge => Phase::AddBridge,
+        LinkKind::Dummy => Phase::AddOtherLink,
+    }
+}
+
+/// Docker's host-namespace name for a VXLAN device before it moves into its sandbox:
+/// `vx-<vni as 6 hex>-<first 5 characters of the network id>`, where the id is the sandbox
+/// name after its `<epoch>-` prefix.
+pub fn vxlan_staging_name(vni: u32, netns: &str) -> String {
+    let id = netns.split_once('-').map_or(netns, |(_, id)| id);
+    let short: String = id.chars().take(5).collect();
+    format!("vx-{vni:06x}-{short}")
+}
+
+/// The in-place changes that turn `from` into `to`, in the order they should run.
+fn link_changes(from: &Link, to: &Link) -> impl Iterator<Item = LinkChange> {
+    let mtu = to.mtu.filter(|m| from.mtu != Some(*m)).map(LinkChange::Mtu);
+    let mac = to.mac.filter(|m| from.mac != Some(*m)).map(LinkChange::Mac);
+    let master = (from.master != to.master).then(|| LinkChange::Master(to.master.clone()));
+    let up = (from.up != to.up).then_some(LinkChange::Up(to.up));
+    mtu.into_iter().chain(mac).chain(master).chain(up)
+}
+
+fn diff_links<'a>(
+    observed: &'a KernelState,
+    desired: &KernelState,
+    scope: &Scope,
+    removed_ns: &HashSet<&str>,
+    plan: &mut PlanBuilder,
+) -> LinkFate<'a> {
+    let ns_gone = |ns: &Netns| match ns {
+        Netns::Host => false,
+        Netns::Named(n) => removed_ns.contains(n.as_str()),
+    };
+    // Links gone after the deletes: in a deleted namespace, deleted explicitly, or the other
+    // end of a veth that is gone.
+    let mut removed: HashSet<&LinkKey> = HashSet::new();
+    let mut explicit: Vec<(&LinkKey, &Link)> = Vec::new();
+    for (key, link) in &observed.links {
+        if ns_gone(&key.netns) {
+            removed.insert(key);
+            continue;
+        }
+        let keep = match desired.links.get(key) {
+            Some(want) => want.kind == link.kind,
+            None => !scope.owns_link(&key.netns, &key.name),
+        };
+        if !keep {
+            removed.insert(key);
+            explicit.push((key, link));
+        }
+    }
+    let veth_peers: Vec<&LinkKey> = removed
+        .iter()
+        .filter_map(|k| match observed.links.get(*k).map(|l| &l.kind) {
+            Some(LinkKind::Veth { peer }) => observed.links.get_key_value(peer).map(|(pk, _)| pk),
+            _ => None,
+        })
+        .collect();
+    removed.extend(veth_peers);
+    let mut deleted: HashSet<&LinkKey> = HashSet::new();
+    for (key, link) in explicit {
+        if let LinkKind::Veth { peer } = &link.kind {
+            if deleted.contains(peer) {
+                continue; // deleting the other end already removes this one
+            }
+        }
+        deleted.insert(key);
+        plan.push(delete_phase(&link.kind), Op::DelLink { key: key.clone() });
+    }
+
+    let mut surviving = std::collections::HashMap::new();
+    for (key, link) in &observed.links {
+        if removed.contains(key) {
+            continue;
+        }
+        // A port whose bridge is deleted loses its master.
+        let master_gone = link
+            .master
+            .as_ref()
+            .is_some_and(|m| removed.contains(&LinkKey::new(key.netns.clone(), m.clone())));
+        let want = desired.links.get(key);
+        let final_up = want.map_or(link.up, |w| w.up);
+        let final_master = want.map_or(&link.master, |w| &w.master);
+        surviving.insert(
+            (&key.netns, key.name.as_str()),
+            Survivor {
+                goes_down: link.up && !final_up,
+                master_changes: master_gone || *final_master != link.master,
+            },
+        );
+        if let Some(want) = want {
+            let mut now = link.clone();
+            if master_gone {
+                now.master = None;
+            }
+            for change in link_changes(&now, want) {
+                plan.push(
+                    Phase::SetLink,
+                    Op::SetLink {
+                        key: key.clone(),
+                        change,
+                    },
+                );
+            }
+        }
+    }
+
+    let mut created: HashSet<&LinkKey> = HashSet::new();
+    for (key, want) in &desired.links {
+        if surviving.contains_key(&(&key.netns, key.name.as_str())) {
+            continue;
+        }
+        if !created.contains(key) {
+            let staging_name = match (&want.kind, &key.netns) {
+                (LinkKind::Vxlan(v), Netns::Named(ns)) => Some(vxlan_staging_name(v.vni, ns)),
+                _ => None,
+            };
+            let peer = match &want.kind {
+                LinkKind::Veth { peer } => {
+                    created.insert(peer);
+                    desired.links.get(peer).map(Link::as_created)
+                }
+                _ => None,
+            };
+            created.insert(key);
+            plan.push(
+                add_phase(&want.kind),
+                Op::AddLink {
+                    key: key.clone(),
+                    link: want.as_created(),
+                    staging_name,
+                    peer,
+                },
+            );
+        }
+        for change in link_changes(&want.as_created(), want) {
+            plan.push(
+                Phase::SetLink,
+                Op::SetLink {
+                    key: key.clone(),
+                    change,
+                },
+            );
+        }
+    }
+    LinkFate { surviving }
+}
+
+/// Addresses, routes, neighbours and FDB entries: everything that hangs off a link.
+fn diff_attached(
+    observed: &KernelState,
+    desired: &KernelState,
+    scope: &Scope,
+    links: &LinkFate<'_>,
+    plan: &mut PlanBuilder,
+) {
+    for addr in &observed.addrs {
+        let keeps = links.present(&addr.netns, &addr.link);
+        if keeps && !desired.addrs.contains(addr) && scope.owns_link(&addr.netns, &addr.link) {
+            plan.push(Phase::DelAddr, Op::DelAddr { addr: addr.clone() });
+        }
+    }
+    for addr in &desired.addrs {
+        if !(observed.addrs.contains(addr) && links.present(&addr.netns, &addr.link)) {
+            plan.push(Phase::AddAddr, Op::AddAddr { addr: addr.clone() });
+        }
+    }
+
+    for (key, route) in &observed.routes {
+        if !links.keeps_l3(&key.netns, &route.dev) {
+            continue;
+        }
+        match desired.routes.get(key) {
+            Some(want) if want != route => plan.push(
+                Phase::AddRoute,
+                Op::ReplaceRoute {
+                    key: key.clone(),
+                    route: want.clone(),
+                },
+            ),
+            Some(_) => {}
+            None if scope.owns(&ObjectId::Route(key.clone()), observed) => {
+                plan.push(Phase::DelRoute, Op::DelRoute { key: key.clone() })
+            }
+            None => {}
+        }
+    }
+    for (key, want) in &desired.routes {
+        let kept = observed
+            .routes
+            .get(key)
+            .is_some_and(|r| links.keeps_l3(&key.netns, &r.dev));
+        if !kept {
+            plan.push(
+                Phase::AddRoute,
+                Op::AddRoute {
+                    key: key.clone(),
+                    route: want.clone(),
+                },
+            );
+        }
+    }
+
+    for (key, neigh) in &observed.neighs {
+        if !links.keeps_l3(&key.netns, &key.link) {
+            continue;
+        }
+        match desired.neighs.get(key) {
+            Some(want) if want != neigh => plan.push(
+                Phase::AddNeigh,
+                Op::ReplaceNeigh {
+                    key: key.clone(),
+                    neigh: want.clone(),
+                },
+            ),
+            Some(_) => {}
+            None if scope.owns_link(&key.netns, &key.link) => {
+                plan.push(Phase::DelNeigh, Op::DelNeigh { key: key.clone() })
+            }
+            None => {}
+        }
+    }
+    for (key, want) in &desired.neighs {
+        if !(observed.neighs.contains_key(key) && links.keeps_l3(&key.netns, &key.link)) {
+            plan.push(
+                Phase::AddNeigh,
+                Op::AddNeigh {
+                    key: key.clone(),
+                    neigh: want.clone(),
+                },
+            );
+        }
+    }
+
+    let fdb_kept = |e: &super::state::FdbEntry| match e.table {
+        FdbTable::SelfDev => links.present(&e.netns, &e.link),
+        FdbTable::Master => links.keeps_master_fdb(&e.netns, &e.link),
+    };
+    for entry in &observed.fdb {
+        if fdb_kept(entry)
+            && !desired.fdb.contains(entry)
+            && scope.owns_link(&entry.netns, &entry.link)
+        {
+            plan.push(
+                Phase::DelFdb,
+                Op::DelFdb {
+                    entry: entry.clone(),
+                },
+            );
+        }
+    }
+    for entry in &desired.fdb {
+        if !(observed.fdb.contains(entry) && fdb_kept(entry)) {
+            plan.push(
+                Phase::AddFdb,
+                Op::AddFdb {
+                    entry: entry.clone(),
+                },
+            );
+        }
+    }
+}
+
+/// XFRM states and policies, with make-before-break ordering.
+fn diff_xfrm(observed: &KernelState, desired: &KernelState, scope: &Scope, plan: &mut PlanBuilder) {
+    // Linux identifies a state by (dst, SPI, protocol); a new state that shares that with an
+    // old one can only be added after the old one is gone.
+    let lookup_id = |k: &XfrmStateKey| -> (IpAddr, u32, XfrmProto) { (k.dst, k.spi, k.proto) };
+    let mut added_ids = HashSet::new();
+    let transmit: HashSet<XfrmStateKey> = desired
+        .xfrm_policies
+        .values()
+        .flat_map(|p| p.templates.iter().map(|t| t.state_key()))
+        .collect();
+    for (key, want) in &desired.xfrm_states {
+        let replace = match observed.xfrm_states.get(key) {
+            None => false,
+            Some(have) if have == want => continue,
+            Some(_) => true,
+        };
+        if replace {
+            plan.push(
+                Phase::DelXfrmStateReplaced,
+                Op::DelXfrmState { key: key.clone() },
+            );
+        }
+        added_ids.insert(lookup_id(key));
+        let phase = if transmit.contains(key) {
+            Phase::AddXfrmStateTx
+        } else {
+            Phase::AddXfrmStateRx
+        };
+        plan.push(
+            phase,
+            Op::AddXfrmState {
+                key: key.clone(),
+                state: want.clone(),
+            },
+        );
+    }
+    for key in observed.xfrm_states.keys() {
+        if desired.xfrm_states.contains_key(key)
+            || !scope.owns(&ObjectId::XfrmState(key.clone()), observed)
+        {
+            continue;
+        }
+        let phase = if added_ids.contains(&lookup_id(key)) {
+            Phase::DelXfrmStateReplaced
+        } else {
+            Phase::DelXfrmState
+        };
+        plan.push(phase, Op::DelXfrmState { key: key.clone() });
+    }
+
+    for (key, have) in &observed.xfrm_policies {
+        match desired.xfrm_policies.get(key) {
+            Some(want) if want != have => plan.push(
+                Phase::AddXfrmPolicy,
+                Op::UpdateXfrmPolicy {
+                    key: key.clone(),
+                    policy: want.clone(),
+                },
+            ),
+            Some(_) => {}
+            None if scope.owns(&ObjectId::XfrmPolicy(key.clone()), observed) => {
+                plan.push(Phase::DelXfrmPolicy, Op::DelXfrmPolicy { key: key.clone() })
+            }
+            None => {}
+        }
+    }
+    for (key, want) in &desired.xfrm_policies {
+        if !observed.xfrm_policies.contains_key(key) {
+            plan.push(
+                Phase::AddXfrmPolicy,
+                Op::AddXfrmPolicy {
+                    key: key.clone(),
+                    policy: want.clone(),
+                },
+            );
+        }
+    }
+}
+
+fn diff_nft(
+    observed: &KernelState,
+    desired: &KernelState,
+    scope: &Scope,
+    removed_ns: &HashSet<&str>,
+    plan: &mut PlanBuilder,
+) {
+    let ns_kept = |ns: &Netns| match ns {
+        Netns::Host => true,
+        Netns::Named(n) => observed.namespaces.contains(n) && !removed_ns.contains(n.as_str()),
+    };
+    for (key, have) in &observed.nft_tables {
+        if !ns_kept(&key.netns) {
+            continue;
+        }
+        match desired.nft_tables.get(key) {
+            Some(want) if want != have => plan.push(
+                Phase::SetNftTable,
+                Op::SetNftTable {
+                    key: key.clone(),
+                    table: want.clone(),
+                },
+            ),
+            Some(_) => {}
+            None if scope.owns(&ObjectId::NftTable(key.clone()), observed) => {
+                plan.push(Phase::DelNftTable, Op::DelNftTable { key: key.clone() })
+            }
+            None => {}
+        }
+    }
+    for (key, want) in &desired.nft_tables {
+        if !(observed.nft_tables.contains_key(key) && ns_kept(&key.netns)) {
+            plan.push(
+                Phase::SetNftTable,
+                Op::SetNftTable {
+                    key: key.clone(),
+                    table: want.clone(),
+                },
+            );
+        }
+    }
+}
