@@ -487,3 +487,126 @@ fn diff_nft(
         }
     }
 }
+
+impl Plan {
+    /// The part of [`diff`]`(observed, desired, scope)` that concerns the `touched` objects,
+    /// in O(touched · log n) instead of O(n): the engine passes the identities an event
+    /// changed (one peer: its neighbour and FDB entries, perhaps its XFRM states and policy)
+    /// and gets the same operations the full diff would emit for them.
+    ///
+    /// The objects they depend on (namespace, link, the link's master and veth peer) are
+    /// compared too. A change whose effects reach objects not listed — for example deleting a
+    /// bridge, which releases its ports — needs those objects touched as well, or a full
+    /// [`diff`]; drift repair always uses the full diff.
+    pub fn from_delta(
+        observed: &KernelState,
+        desired: &KernelState,
+        scope: &Scope,
+        touched: &[ObjectId],
+    ) -> Plan {
+        let ids = with_context(touched, [observed, desired]);
+        diff(&restrict(observed, &ids), &restrict(desired, &ids), scope)
+    }
+}
+
+/// `touched` plus the namespaces and links they sit on, in either state, transitively.
+fn with_context(
+    touched: &[ObjectId],
+    states: [&KernelState; 2],
+) -> std::collections::BTreeSet<ObjectId> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut queue: Vec<ObjectId> = touched.to_vec();
+    let link = |ns: &Netns, name: &str| ObjectId::Link(LinkKey::new(ns.clone(), name));
+    while let Some(id) = queue.pop() {
+        if out.contains(&id) {
+            continue;
+        }
+        let ns = match &id {
+            ObjectId::Link(k) => Some(&k.netns),
+            ObjectId::Addr(a) => Some(&a.netns),
+            ObjectId::Route(k) => Some(&k.netns),
+            ObjectId::Neigh(k) => Some(&k.netns),
+            ObjectId::Fdb(e) => Some(&e.netns),
+            ObjectId::NftTable(k) => Some(&k.netns),
+            _ => None,
+        };
+        if let Some(ns @ Netns::Named(_)) = ns {
+            queue.push(ObjectId::Netns(ns.clone()));
+        }
+        for state in states {
+            match &id {
+                ObjectId::Link(k) => {
+                    if let Some(l) = state.links.get(k) {
+                        if let Some(m) = &l.master {
+                            queue.push(link(&k.netns, m));
+                        }
+                        if let LinkKind::Veth { peer } = &l.kind {
+                            queue.push(ObjectId::Link(peer.clone()));
+                        }
+                    }
+                }
+                ObjectId::Addr(a) => queue.push(link(&a.netns, &a.link)),
+                ObjectId::Route(k) => {
+                    if let Some(r) = state.routes.get(k) {
+                        queue.push(link(&k.netns, &r.dev));
+                    }
+                }
+                ObjectId::Neigh(k) => queue.push(link(&k.netns, &k.link)),
+                ObjectId::Fdb(e) => queue.push(link(&e.netns, &e.link)),
+                _ => {}
+            }
+        }
+        out.insert(id);
+    }
+    out
+}
+
+/// The objects of `state` whose identities are in `ids`.
+fn restrict(state: &KernelState, ids: &std::collections::BTreeSet<ObjectId>) -> KernelState {
+    let mut out = KernelState::default();
+    for id in ids {
+        match id {
+            ObjectId::Netns(Netns::Named(n)) if state.namespaces.contains(n) => {
+                out.namespaces.insert(n.clone());
+            }
+            ObjectId::Link(k) => {
+                if let Some(v) = state.links.get(k) {
+                    out.links.insert(k.clone(), v.clone());
+                }
+            }
+            ObjectId::Addr(a) if state.addrs.contains(a) => {
+                out.addrs.insert(a.clone());
+            }
+            ObjectId::Route(k) => {
+                if let Some(v) = state.routes.get(k) {
+                    out.routes.insert(k.clone(), v.clone());
+                }
+            }
+            ObjectId::Neigh(k) => {
+                if let Some(v) = state.neighs.get(k) {
+                    out.neighs.insert(k.clone(), v.clone());
+                }
+            }
+            ObjectId::Fdb(e) if state.fdb.contains(e) => {
+                out.fdb.insert(e.clone());
+            }
+            ObjectId::XfrmState(k) => {
+                if let Some(v) = state.xfrm_states.get(k) {
+                    out.xfrm_states.insert(k.clone(), v.clone());
+                }
+            }
+            ObjectId::XfrmPolicy(k) => {
+                if let Some(v) = state.xfrm_policies.get(k) {
+                    out.xfrm_policies.insert(k.clone(), v.clone());
+                }
+            }
+            ObjectId::NftTable(k) => {
+                if let Some(v) = state.nft_tables.get(k) {
+                    out.nft_tables.insert(k.clone(), v.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}

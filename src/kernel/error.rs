@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::state::{LinkKey, ObjectId};
+use super::state::ObjectId;
 
 /// A Linux errno value, with names for the ones the kernel layer meets.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -92,8 +92,8 @@ pub enum KernelError {
     NoDevice {
         /// The object the operation was about.
         object: ObjectId,
-        /// The missing link.
-        device: LinkKey,
+        /// The missing link's name (in the object's namespace).
+        device: String,
     },
     /// The operation is not valid for the object (EINVAL), or a desired state is not one
     /// Linux can hold.
@@ -109,8 +109,8 @@ pub enum KernelError {
     NetDown {
         /// The route.
         object: ObjectId,
-        /// The link that is down.
-        device: LinkKey,
+        /// The name of the link that is down.
+        device: String,
     },
     /// Any other errno from the kernel (or injected by a test).
     #[error("{object}: {errno}")]

@@ -216,7 +216,6 @@ impl Op {
                 out
             }
             Op::AddNetns { .. }
-            | Op::SetLink { .. }
             | Op::AddXfrmState { .. }
             | Op::AddXfrmPolicy { .. }
             | Op::UpdateXfrmPolicy { .. } => vec![self.object()],

@@ -65,8 +65,8 @@ impl SimKernel {
 
     /// A host that already holds `state` (for example other programs' links, neighbours,
     /// XFRM objects and nftables tables). The state must be one Linux can hold
-    /// ([`KernelState::validate`]); VXLAN devices are taken to have been created in their own
-    /// namespace.
+    /// ([`KernelState::validate`]); VXLAN devices are taken to have been created in the host
+    /// namespace, as Docker creates them, so their VNIs clash with new host-created devices.
     pub fn with_state(scope: Scope, state: KernelState) -> Result<SimKernel, KernelError> {
         state.validate()?;
         let mut sim = SimKernel::new(scope);
@@ -74,7 +74,7 @@ impl SimKernel {
             .links
             .iter()
             .filter(|(_, l)| matches!(l.kind, LinkKind::Vxlan(_)))
-            .map(|(k, _)| (k.clone(), k.netns.clone()))
+            .map(|(k, _)| (k.clone(), Netns::Host))
             .collect();
         sim.world = state;
         Ok(sim)
@@ -210,7 +210,7 @@ impl SimKernel {
             .get(key)
             .ok_or_else(|| KernelError::NoDevice {
                 object: object.clone(),
-                device: key.clone(),
+                device: key.name.clone(),
             })
     }
 
@@ -544,7 +544,7 @@ impl SimKernel {
         if !self.require_link(&dev, &object)?.up {
             return Err(KernelError::NetDown {
                 object,
-                device: dev,
+                device: dev.name,
             });
         }
         if let Some(via) = route.via {
