@@ -92,13 +92,17 @@ impl ApplyReport {
 /// * **Dependents are skipped.** An operation that [requires](Op::requires) an object a
 ///   failed (or skipped) operation [provides](Op::provides) is reported as
 ///   [`OpOutcome::Skipped`] and not attempted: no address on a link that was not created, no
-///   policy pointing at a state that was not installed.
+///   policy pointing at a state that was not installed. A create refused with `EEXIST` for
+///   its own object does not skip its dependents: the object is there.
 /// * **Make-before-break holds under failure.** If any XFRM policy operation failed or was
 ///   skipped, the plan's XFRM state deletions are skipped too, since a policy may still
 ///   point at an old state.
-/// * **Re-applying is idempotent.** Running the same plan again leaves the kernel in the same
-///   state: creates of existing objects fail with `EEXIST`, deletes of missing ones with
-///   `ENOENT`/`ESRCH`, in-place changes set the same value — none of which changes anything.
+/// * **Re-applying is idempotent.** Running the same plan again leaves the kernel in the
+///   state the plan aims at: creates of existing objects fail with `EEXIST`, deletes of
+///   missing ones with `ENOENT`/`ESRCH`, in-place changes set the same value — none of which
+///   changes anything. The one exception is an object the plan re-creates (delete, then add
+///   with new attributes): a second run re-creates it again, ending in the same desired state
+///   but with fresh kernel-chosen attributes (such as an unmanaged MAC) and a brief outage.
 ///   The reports differ; [`reconcile`](super::reconcile()) re-observes instead of re-applying,
 ///   so a second round only does what is still missing.
 pub fn execute(plan: &Plan, mut run: impl FnMut(&Op) -> Result<(), KernelError>) -> ApplyReport {
@@ -117,7 +121,9 @@ pub fn execute(plan: &Plan, mut run: impl FnMut(&Op) -> Result<(), KernelError>)
                 Err(e) => OpOutcome::Failed(e),
             },
         };
-        if outcome != OpOutcome::Done {
+        // A create refused with EEXIST still leaves the object there for its dependents.
+        let exists = matches!(outcome, OpOutcome::Failed(KernelError::Exists { ref object }) if *object == op.object());
+        if outcome != OpOutcome::Done && !exists {
             let root = cause.unwrap_or(i);
             for p in op.provides() {
                 broken.entry(p).or_insert(root);

@@ -39,6 +39,12 @@ impl Faults {
         self.observe.take()
     }
 
+    /// Disarms everything.
+    pub(crate) fn clear(&mut self) {
+        self.ops.clear();
+        self.observe = None;
+    }
+
     /// Whether failures are still armed.
     pub(crate) fn pending(&self) -> bool {
         !self.ops.is_empty() || self.observe.is_some()

@@ -91,7 +91,8 @@ impl SimKernel {
     }
 
     /// Makes the `n`-th operation executed from now (0 = the next) fail with `errno`,
-    /// leaving the simulated kernel unchanged.
+    /// leaving the simulated kernel unchanged. Operations skipped by
+    /// [`execute`](crate::kernel::execute) are not executed and do not count.
     pub fn fail_nth(&mut self, n: u64, errno: Errno) {
         self.faults.fail_nth(n, errno);
     }
@@ -99,6 +100,11 @@ impl SimKernel {
     /// Makes the next [`observe`](Kernel::observe) fail with `errno`.
     pub fn fail_observe(&mut self, errno: Errno) {
         self.faults.fail_observe(errno);
+    }
+
+    /// Disarms every injected failure that has not fired.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
     }
 
     /// Whether injected failures are still waiting for their operation.

@@ -203,8 +203,9 @@ impl KernelState {
 
     /// Checks that a desired state is one Linux can hold: veth ends name each other, masters
     /// are bridges in the same namespace, every address, route, neighbour and FDB entry sits
-    /// on a link of this state, routes use links that are up, and every named namespace an
-    /// object lives in is listed.
+    /// on a link of this state, routes use links that are up, master-FDB entries sit on
+    /// bridge ports, no two XFRM states share (dst, SPI, protocol), and every named
+    /// namespace an object lives in is listed.
     pub fn validate(&self) -> Result<(), KernelError> {
         let invalid =
             |object: ObjectId, reason: String| Err(KernelError::Invalid { object, reason });
@@ -274,10 +275,32 @@ impl KernelState {
             }
         }
         for e in &self.fdb {
-            if on_link(&e.netns, &e.link).is_none() {
+            match on_link(&e.netns, &e.link) {
+                None => {
+                    return invalid(
+                        ObjectId::Fdb(e.clone()),
+                        format!("link {} is not in the state", e.link),
+                    );
+                }
+                Some(l) if e.table == FdbTable::Master && l.master.is_none() => {
+                    return invalid(
+                        ObjectId::Fdb(e.clone()),
+                        format!("link {} is not a bridge port", e.link),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        // Linux finds a state by (dst, SPI, protocol), so two states may not share them.
+        let mut sa_ids = std::collections::HashSet::new();
+        for k in self.xfrm_states.keys() {
+            if !sa_ids.insert((k.dst, k.spi, k.proto)) {
                 return invalid(
-                    ObjectId::Fdb(e.clone()),
-                    format!("link {} is not in the state", e.link),
+                    ObjectId::XfrmState(k.clone()),
+                    format!(
+                        "another state has destination {} and SPI 0x{:08x}",
+                        k.dst, k.spi
+                    ),
                 );
             }
         }
