@@ -70,6 +70,7 @@ impl HostBuilder {
 
     /// A local endpoint: veth `vethN` on `br0` in the sandbox, `eth0`-style end in `container`
     /// with the endpoint's MAC, address and a route to `other_subnet` via the gateway.
+    #[allow(clippy::too_many_arguments)] // mirrors the fields of a Docker endpoint join
     pub fn endpoint(
         mut self,
         sandbox: &str,
