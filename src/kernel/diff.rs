@@ -56,6 +56,8 @@ struct LinkFate<'a> {
     /// Observed links that still exist after the deletes, with the plan's final `up` state
     /// and whether their master stays the same.
     surviving: std::collections::HashMap<(&'a Netns, &'a str), Survivor>,
+    /// The last lookup and its answer.
+    last: std::cell::RefCell<Option<(Netns, String, Option<Survivor>)>>,
 }
 
 #[derive(Clone, Copy)]
@@ -68,23 +70,32 @@ struct Survivor {
 }
 
 impl LinkFate<'_> {
+    /// The fate of one link. Attached objects come sorted by link, so the last answer is
+    /// cached: most lookups are two string comparisons instead of a hash.
+    fn get(&self, ns: &Netns, name: &str) -> Option<Survivor> {
+        if let Some((cns, cname, fate)) = &*self.last.borrow() {
+            if cns == ns && cname == name {
+                return *fate;
+            }
+        }
+        let fate = self.surviving.get(&(ns, name)).copied();
+        *self.last.borrow_mut() = Some((ns.clone(), name.to_owned(), fate));
+        fate
+    }
+
     /// The link exists after the deletes.
     fn present(&self, ns: &Netns, name: &str) -> bool {
-        self.surviving.contains_key(&(ns, name))
+        self.get(ns, name).is_some()
     }
 
     /// The link exists and its routes and neighbours are not flushed by the plan.
     fn keeps_l3(&self, ns: &Netns, name: &str) -> bool {
-        self.surviving
-            .get(&(ns, name))
-            .is_some_and(|s| !s.goes_down)
+        self.get(ns, name).is_some_and(|s| !s.goes_down)
     }
 
     /// The link exists and its master-FDB entries are not flushed by the plan.
     fn keeps_master_fdb(&self, ns: &Netns, name: &str) -> bool {
-        self.surviving
-            .get(&(ns, name))
-            .is_some_and(|s| !s.master_changes)
+        self.get(ns, name).is_some_and(|s| !s.master_changes)
     }
 }
 
@@ -247,7 +258,62 @@ fn diff_links<'a>(
             );
         }
     }
-    LinkFate { surviving }
+    LinkFate {
+        surviving,
+        last: Default::default(),
+    }
+}
+
+/// Where a key of a merge-join was found.
+enum Side<'a, V> {
+    Observed(&'a V),
+    Desired(&'a V),
+    Both(&'a V, &'a V),
+}
+
+/// Walks two key-sorted sequences in step and calls `f` once per key: O(n + m) comparisons,
+/// where looking each key up in the other map would cost O(n log m).
+fn merge_join<'a, K: Ord + 'a, V: 'a>(
+    observed: impl IntoIterator<Item = (&'a K, &'a V)>,
+    desired: impl IntoIterator<Item = (&'a K, &'a V)>,
+    mut f: impl FnMut(&'a K, Side<'a, V>),
+) {
+    use std::cmp::Ordering;
+    let (mut obs, mut des) = (observed.into_iter(), desired.into_iter());
+    let (mut a, mut b) = (obs.next(), des.next());
+    loop {
+        match (a, b) {
+            (None, None) => return,
+            (Some((k, v)), None) => {
+                f(k, Side::Observed(v));
+                a = obs.next();
+            }
+            (None, Some((k, v))) => {
+                f(k, Side::Desired(v));
+                b = des.next();
+            }
+            (Some((ka, va)), Some((kb, vb))) => match ka.cmp(kb) {
+                Ordering::Less => {
+                    f(ka, Side::Observed(va));
+                    a = obs.next();
+                }
+                Ordering::Greater => {
+                    f(kb, Side::Desired(vb));
+                    b = des.next();
+                }
+                Ordering::Equal => {
+                    f(ka, Side::Both(va, vb));
+                    a = obs.next();
+                    b = des.next();
+                }
+            },
+        }
+    }
+}
+
+/// A set as (key, unit) pairs for [`merge_join`].
+fn unit<K>(set: &std::collections::BTreeSet<K>) -> impl Iterator<Item = (&K, &())> {
+    set.iter().map(|k| (k, &()))
 }
 
 /// Addresses, routes, neighbours and FDB entries: everything that hangs off a link.
@@ -258,111 +324,110 @@ fn diff_attached(
     links: &LinkFate<'_>,
     plan: &mut PlanBuilder,
 ) {
-    for addr in &observed.addrs {
-        let keeps = links.present(&addr.netns, &addr.link);
-        if keeps && !desired.addrs.contains(addr) && scope.owns_link(&addr.netns, &addr.link) {
-            plan.push(Phase::DelAddr, Op::DelAddr { addr: addr.clone() });
-        }
-    }
-    for addr in &desired.addrs {
-        if !(observed.addrs.contains(addr) && links.present(&addr.netns, &addr.link)) {
-            plan.push(Phase::AddAddr, Op::AddAddr { addr: addr.clone() });
-        }
-    }
-
-    for (key, route) in &observed.routes {
-        if !links.keeps_l3(&key.netns, &route.dev) {
-            continue;
-        }
-        match desired.routes.get(key) {
-            Some(want) if want != route => plan.push(
-                Phase::AddRoute,
-                Op::ReplaceRoute {
-                    key: key.clone(),
-                    route: want.clone(),
-                },
-            ),
-            Some(_) => {}
-            None if scope.owns(&ObjectId::Route(key.clone()), observed) => {
-                plan.push(Phase::DelRoute, Op::DelRoute { key: key.clone() })
+    merge_join(unit(&observed.addrs), unit(&desired.addrs), |addr, side| {
+        let present = links.present(&addr.netns, &addr.link);
+        match side {
+            Side::Observed(()) if present && scope.owns_link(&addr.netns, &addr.link) => {
+                plan.push(Phase::DelAddr, Op::DelAddr { addr: addr.clone() })
             }
-            None => {}
-        }
-    }
-    for (key, want) in &desired.routes {
-        let kept = observed
-            .routes
-            .get(key)
-            .is_some_and(|r| links.keeps_l3(&key.netns, &r.dev));
-        if !kept {
-            plan.push(
-                Phase::AddRoute,
-                Op::AddRoute {
-                    key: key.clone(),
-                    route: want.clone(),
-                },
-            );
-        }
-    }
-
-    for (key, neigh) in &observed.neighs {
-        if !links.keeps_l3(&key.netns, &key.link) {
-            continue;
-        }
-        match desired.neighs.get(key) {
-            Some(want) if want != neigh => plan.push(
-                Phase::AddNeigh,
-                Op::ReplaceNeigh {
-                    key: key.clone(),
-                    neigh: want.clone(),
-                },
-            ),
-            Some(_) => {}
-            None if scope.owns_link(&key.netns, &key.link) => {
-                plan.push(Phase::DelNeigh, Op::DelNeigh { key: key.clone() })
+            Side::Desired(()) => plan.push(Phase::AddAddr, Op::AddAddr { addr: addr.clone() }),
+            Side::Both((), ()) if !present => {
+                plan.push(Phase::AddAddr, Op::AddAddr { addr: addr.clone() })
             }
-            None => {}
+            _ => {}
         }
-    }
-    for (key, want) in &desired.neighs {
-        if !(observed.neighs.contains_key(key) && links.keeps_l3(&key.netns, &key.link)) {
-            plan.push(
-                Phase::AddNeigh,
-                Op::AddNeigh {
-                    key: key.clone(),
-                    neigh: want.clone(),
-                },
-            );
+    });
+
+    merge_join(&observed.routes, &desired.routes, |key, side| {
+        let add = |route: &super::state::Route| Op::AddRoute {
+            key: key.clone(),
+            route: route.clone(),
+        };
+        match side {
+            Side::Observed(have) => {
+                if links.keeps_l3(&key.netns, &have.dev)
+                    && scope.owns(&ObjectId::Route(key.clone()), observed)
+                {
+                    plan.push(Phase::DelRoute, Op::DelRoute { key: key.clone() });
+                }
+            }
+            Side::Desired(want) => plan.push(Phase::AddRoute, add(want)),
+            Side::Both(have, want) => {
+                if !links.keeps_l3(&key.netns, &have.dev) {
+                    plan.push(Phase::AddRoute, add(want));
+                } else if have != want {
+                    plan.push(
+                        Phase::AddRoute,
+                        Op::ReplaceRoute {
+                            key: key.clone(),
+                            route: want.clone(),
+                        },
+                    );
+                }
+            }
         }
-    }
+    });
+
+    merge_join(&observed.neighs, &desired.neighs, |key, side| {
+        let kept = links.keeps_l3(&key.netns, &key.link);
+        let add = |neigh: &super::state::Neigh| Op::AddNeigh {
+            key: key.clone(),
+            neigh: neigh.clone(),
+        };
+        match side {
+            Side::Observed(_) => {
+                if kept && scope.owns_link(&key.netns, &key.link) {
+                    plan.push(Phase::DelNeigh, Op::DelNeigh { key: key.clone() });
+                }
+            }
+            Side::Desired(want) => plan.push(Phase::AddNeigh, add(want)),
+            Side::Both(have, want) => {
+                if !kept {
+                    plan.push(Phase::AddNeigh, add(want));
+                } else if have != want {
+                    plan.push(
+                        Phase::AddNeigh,
+                        Op::ReplaceNeigh {
+                            key: key.clone(),
+                            neigh: want.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    });
 
     let fdb_kept = |e: &super::state::FdbEntry| match e.table {
         FdbTable::SelfDev => links.present(&e.netns, &e.link),
         FdbTable::Master => links.keeps_master_fdb(&e.netns, &e.link),
     };
-    for entry in &observed.fdb {
-        if fdb_kept(entry)
-            && !desired.fdb.contains(entry)
-            && scope.owns_link(&entry.netns, &entry.link)
-        {
-            plan.push(
-                Phase::DelFdb,
-                Op::DelFdb {
-                    entry: entry.clone(),
-                },
-            );
-        }
-    }
-    for entry in &desired.fdb {
-        if !(observed.fdb.contains(entry) && fdb_kept(entry)) {
-            plan.push(
+    merge_join(
+        unit(&observed.fdb),
+        unit(&desired.fdb),
+        |entry, side| match side {
+            Side::Observed(()) if fdb_kept(entry) && scope.owns_link(&entry.netns, &entry.link) => {
+                plan.push(
+                    Phase::DelFdb,
+                    Op::DelFdb {
+                        entry: entry.clone(),
+                    },
+                )
+            }
+            Side::Desired(()) => plan.push(
                 Phase::AddFdb,
                 Op::AddFdb {
                     entry: entry.clone(),
                 },
-            );
-        }
-    }
+            ),
+            Side::Both((), ()) if !fdb_kept(entry) => plan.push(
+                Phase::AddFdb,
+                Op::AddFdb {
+                    entry: entry.clone(),
+                },
+            ),
+            _ => {}
+        },
+    );
 }
 
 /// XFRM states and policies, with make-before-break ordering.
