@@ -126,6 +126,14 @@ pub enum KernelError {
         /// The errno of the failed dump.
         errno: Errno,
     },
+    /// A plan or state in JSON could not be read.
+    #[error("cannot read {what} from JSON: {reason}")]
+    Decode {
+        /// What was being read (`plan` or `kernel state`).
+        what: String,
+        /// The JSON parser's message, with line and column.
+        reason: String,
+    },
 }
 
 impl KernelError {
@@ -136,7 +144,7 @@ impl KernelError {
             KernelError::NotFound { errno, .. } | KernelError::Os { errno, .. } => *errno,
             KernelError::Observe { errno } => *errno,
             KernelError::NoDevice { .. } => Errno::ENODEV,
-            KernelError::Invalid { .. } => Errno::EINVAL,
+            KernelError::Invalid { .. } | KernelError::Decode { .. } => Errno::EINVAL,
             KernelError::NetDown { .. } => Errno::ENETDOWN,
         }
     }

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::KernelError;
 use super::state::{
     AddrKey, FdbEntry, Link, LinkKey, LinkKind, Neigh, NeighKey, Netns, NftTable, NftTableKey,
     ObjectId, Route, RouteKey, XfrmPolicy, XfrmPolicyKey, XfrmState, XfrmStateKey,
@@ -339,6 +340,15 @@ impl Plan {
     /// Number of operations.
     pub fn len(&self) -> usize {
         self.ops.len()
+    }
+
+    /// Reads a plan written by [`Plan::to_json`] or by hand. AEAD keys must be given as
+    /// `0x`-prefixed hex; a redacted key is refused.
+    pub fn from_json(text: &str) -> Result<Plan, KernelError> {
+        serde_json::from_str(text).map_err(|e| KernelError::Decode {
+            what: "plan".into(),
+            reason: e.to_string(),
+        })
     }
 
     /// The plan as JSON, with AEAD keys redacted.

@@ -151,6 +151,20 @@ impl KernelState {
         KernelState::default()
     }
 
+    /// Reads a state from JSON (the serde form; AEAD keys as `0x`-prefixed hex).
+    pub fn from_json(text: &str) -> Result<KernelState, KernelError> {
+        serde_json::from_str(text).map_err(|e| KernelError::Decode {
+            what: "kernel state".into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The state as JSON, with AEAD keys redacted.
+    pub fn to_json(&self) -> String {
+        // Plain data with string map keys only: serialising cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
     /// Whether `ns` exists in this state (the host namespace always does).
     pub fn has_netns(&self, ns: &Netns) -> bool {
         match ns {
