@@ -92,7 +92,7 @@ impl SimKernel {
 
     /// Makes the `n`-th operation executed from now (0 = the next) fail with `errno`,
     /// leaving the simulated kernel unchanged. Operations skipped by
-    /// [`execute`](crate::kernel::execute) are not executed and do not count.
+    /// [`execute`] are not executed and do not count.
     pub fn fail_nth(&mut self, n: u64, errno: Errno) {
         self.faults.fail_nth(n, errno);
     }
