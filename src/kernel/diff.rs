@@ -40,7 +40,9 @@ fn diff_namespaces<'a>(
 ) -> HashSet<&'a str> {
     let mut removed = HashSet::new();
     for name in &observed.namespaces {
-        if !desired.namespaces.contains(name) && scope.owns_netns(&Netns::Named(name.clone())) {
+        if !desired.namespaces.contains(name)
+            && scope.owns(&ObjectId::Netns(Netns::Named(name.clone())), observed)
+        {
             removed.insert(name.as_str());
             plan.push(Phase::DelNetns, Op::DelNetns { name: name.clone() });
         }
@@ -157,7 +159,7 @@ fn diff_links<'a>(
         }
         let keep = match desired.links.get(key) {
             Some(want) => want.kind == link.kind,
-            None => !scope.owns_link(&key.netns, &key.name),
+            None => !scope.owns(&ObjectId::Link(key.clone()), observed),
         };
         if !keep {
             removed.insert(key);
@@ -327,7 +329,9 @@ fn diff_attached(
     merge_join(unit(&observed.addrs), unit(&desired.addrs), |addr, side| {
         let present = links.present(&addr.netns, &addr.link);
         match side {
-            Side::Observed(()) if present && scope.owns_link(&addr.netns, &addr.link) => {
+            Side::Observed(())
+                if present && scope.owns(&ObjectId::Addr(addr.clone()), observed) =>
+            {
                 plan.push(Phase::DelAddr, Op::DelAddr { addr: addr.clone() })
             }
             Side::Desired(()) => plan.push(Phase::AddAddr, Op::AddAddr { addr: addr.clone() }),
@@ -376,7 +380,7 @@ fn diff_attached(
         };
         match side {
             Side::Observed(_) => {
-                if kept && scope.owns_link(&key.netns, &key.link) {
+                if kept && scope.owns(&ObjectId::Neigh(key.clone()), observed) {
                     plan.push(Phase::DelNeigh, Op::DelNeigh { key: key.clone() });
                 }
             }
@@ -405,7 +409,9 @@ fn diff_attached(
         unit(&observed.fdb),
         unit(&desired.fdb),
         |entry, side| match side {
-            Side::Observed(()) if fdb_kept(entry) && scope.owns_link(&entry.netns, &entry.link) => {
+            Side::Observed(())
+                if fdb_kept(entry) && scope.owns(&ObjectId::Fdb(entry.clone()), observed) =>
+            {
                 plan.push(
                     Phase::DelFdb,
                     Op::DelFdb {

@@ -124,7 +124,8 @@ impl Scope {
     }
 
     /// **The ownership rule.** Whether `object` of `observed` is ours and may therefore be
-    /// changed or deleted even though the desired state does not mention it. Routes are ours
+    /// changed or deleted even though the desired state does not mention it. The diff asks
+    /// this, and only this, before deleting anything not desired. Routes are ours
     /// when their namespace or output link is; XFRM states when their request id is our mark.
     /// An object absent from `observed` is ours only if its identity alone says so.
     pub fn owns(&self, object: &ObjectId, observed: &KernelState) -> bool {
