@@ -14,6 +14,7 @@ use super::plan::{LinkChange, Op, Phase, Plan, PlanBuilder};
 use super::scope::Scope;
 use super::state::{
     FdbTable, KernelState, Link, LinkKey, LinkKind, Netns, ObjectId, XfrmProto, XfrmStateKey,
+    vxlan_staging_name,
 };
 
 /// The plan that turns `observed` into `desired` (see [`Plan`] for the order).
@@ -117,15 +118,6 @@ fn add_phase(kind: &LinkKind) -> Phase {
         LinkKind::Bridge => Phase::AddBridge,
         LinkKind::Dummy => Phase::AddOtherLink,
     }
-}
-
-/// Docker's host-namespace name for a VXLAN device before it moves into its sandbox:
-/// `vx-<vni as 6 hex>-<first 5 characters of the network id>`, where the id is the sandbox
-/// name after its `<epoch>-` prefix.
-pub fn vxlan_staging_name(vni: u32, netns: &str) -> String {
-    let id = netns.split_once('-').map_or(netns, |(_, id)| id);
-    let short: String = id.chars().take(5).collect();
-    format!("vx-{vni:06x}-{short}")
 }
 
 /// The in-place changes that turn `from` into `to`, in the order they should run.

@@ -58,7 +58,7 @@ pub mod sim;
 mod state;
 
 pub use apply::{ApplyReport, Kernel, OpOutcome, execute};
-pub use diff::{diff, vxlan_staging_name};
+pub use diff::diff;
 pub use display::PlanDisplay;
 pub use error::{Errno, KernelError};
 pub use plan::{LinkChange, Op, Plan};
