@@ -673,3 +673,34 @@ fn restrict(state: &KernelState, ids: &std::collections::BTreeSet<ObjectId>) -> 
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_join_visits_every_key_once_in_order() {
+        let a: Vec<(u32, char)> = vec![(1, 'a'), (3, 'c'), (5, 'e')];
+        let b: Vec<(u32, char)> = vec![(2, 'B'), (3, 'C'), (6, 'F')];
+        let mut seen = Vec::new();
+        merge_join(
+            a.iter().map(|(k, v)| (k, v)),
+            b.iter().map(|(k, v)| (k, v)),
+            |k, side| {
+                seen.push(match side {
+                    Side::Observed(v) => format!("{k}o{v}"),
+                    Side::Desired(v) => format!("{k}d{v}"),
+                    Side::Both(o, d) => format!("{k}b{o}{d}"),
+                })
+            },
+        );
+        assert_eq!(seen, ["1oa", "2dB", "3bcC", "5oe", "6dF"]);
+    }
+
+    #[test]
+    fn staging_names_follow_docker() {
+        assert_eq!(vxlan_staging_name(4097, "1-k3jd8s0a2b"), "vx-001001-k3jd8");
+        assert_eq!(vxlan_staging_name(0xFFFFFF, "12-ab"), "vx-ffffff-ab");
+        assert_eq!(vxlan_staging_name(4096, "ingress_sbox"), "vx-001000-ingre");
+    }
+}

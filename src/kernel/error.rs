@@ -160,3 +160,27 @@ impl KernelError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::state::Netns;
+
+    #[test]
+    fn errno_maps_to_the_most_specific_variant() {
+        let object = ObjectId::Netns(Netns::named("1-k3jd8s0a2b"));
+        let e = KernelError::from_errno(object.clone(), Errno::EEXIST);
+        assert_eq!(
+            e,
+            KernelError::Exists {
+                object: object.clone()
+            }
+        );
+        assert_eq!(e.to_string(), "netns 1-k3jd8s0a2b: already exists (EEXIST)");
+        let e = KernelError::from_errno(object.clone(), Errno::ESRCH);
+        assert_eq!(e.errno(), Errno::ESRCH);
+        assert!(matches!(e, KernelError::NotFound { .. }));
+        let e = KernelError::from_errno(object, Errno(133));
+        assert_eq!(e.to_string(), "netns 1-k3jd8s0a2b: errno 133");
+    }
+}
