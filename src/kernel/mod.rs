@@ -38,12 +38,12 @@
 //! # Incremental plans
 //!
 //! [`diff`] merge-joins two full states' key-ordered maps: O(n) in the number of objects
-//! (about 14 ms for a sandbox with 10,000 peers planned from scratch, see `benches/kernel.rs`).
+//! (a few milliseconds for a sandbox with 10,000 peers, see `benches/kernel.rs`).
 //! A host engine reacting to one peer event should not pay that: it keeps its desired state
 //! and the last observed state as these ordered maps, and calls [`Plan::from_delta`] with the
 //! identities the event touched (one peer: its neighbour and FDB entries, and its XFRM states
 //! and policy when encrypted). That diffs only those keys and the links and namespace they
-//! sit on, in O(changes · log n) — about 25 µs at 10,000 peers — with the same per-object
+//! sit on, in O(changes · log n) — microseconds at 10,000 peers — with the same per-object
 //! rules, so it emits exactly the operations the full diff would for them. The full diff
 //! remains the periodic drift repair.
 
