@@ -322,7 +322,8 @@ pub(crate) enum Phase {
 ///
 /// `Display` prints the equivalent `ip`, `bridge` and `nft` commands with AEAD keys shown as
 /// `0x<redacted>`; [`Plan::display_with_secrets`] prints the real keys. The serde form (JSON
-/// via [`Plan::to_json`]) is meant for support bundles and always redacts keys.
+/// via [`Plan::to_json`], for support bundles) redacts keys too; only
+/// [`Plan::to_json_with_secrets`] writes them.
 ///
 /// [`KernelState`]: super::KernelState
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -355,6 +356,25 @@ impl Plan {
     pub fn to_json(&self) -> String {
         // Serialising plain data into a String cannot fail: every map key is a string.
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The plan as JSON with AEAD keys in clear (`0x` hex), so that [`Plan::from_json`]
+    /// reads it back whole, e.g. to replay it against a simulated kernel. Only for an
+    /// operator who asked for it: the output can decrypt the overlay's traffic.
+    pub fn to_json_with_secrets(&self) -> String {
+        let Ok(mut value) = serde_json::to_value(self) else {
+            return String::new();
+        };
+        for (i, op) in self.ops.iter().enumerate() {
+            if let Op::AddXfrmState { state, .. } = op {
+                if let Some(key) =
+                    value.pointer_mut(&format!("/ops/{i}/add_xfrm_state/state/aead_key"))
+                {
+                    *key = serde_json::Value::String(state.aead_key.to_hex());
+                }
+            }
+        }
+        serde_json::to_string_pretty(&value).unwrap_or_default()
     }
 }
 
