@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod ipsec;
+pub mod kernel;
 pub mod model;
 pub mod peer;
 pub mod publish;
