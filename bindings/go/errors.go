@@ -1,0 +1,102 @@
+package overlaynet
+
+/*
+#include "overlaynet.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// Code is a result code of the C ABI (overlaynet_result). It implements error, so the
+// constants below work as sentinels with errors.Is.
+type Code uint32
+
+// The result codes. Each failed call returns an *Error wrapping one of them.
+const (
+	ErrNullParameter   Code = C.OVERLAYNET_RESULT_NULL_PARAMETER
+	ErrInvalidUTF8     Code = C.OVERLAYNET_RESULT_INVALID_UTF8
+	ErrInvalidLength   Code = C.OVERLAYNET_RESULT_INVALID_LENGTH
+	ErrBufferTooSmall  Code = C.OVERLAYNET_RESULT_BUFFER_TOO_SMALL
+	ErrPanic           Code = C.OVERLAYNET_RESULT_PANIC
+	ErrInvalidEnum     Code = C.OVERLAYNET_RESULT_INVALID_ENUM
+	ErrIndexOutOfRange Code = C.OVERLAYNET_RESULT_INDEX_OUT_OF_RANGE
+	ErrInvalidInput    Code = C.OVERLAYNET_RESULT_INVALID_INPUT
+	ErrConflict        Code = C.OVERLAYNET_RESULT_CONFLICT
+	ErrNotFound        Code = C.OVERLAYNET_RESULT_NOT_FOUND
+	ErrExhausted       Code = C.OVERLAYNET_RESULT_EXHAUSTED
+	ErrRefused         Code = C.OVERLAYNET_RESULT_REFUSED
+)
+
+// Error returns the library's short description of the code.
+func (c Code) Error() string {
+	return "overlaynet: " + C.GoString(C.overlaynet_result_description(C.uint32_t(c)))
+}
+
+// Error is a failed call: the result code and the library's full error message.
+type Error struct {
+	Code    Code
+	Message string
+}
+
+// Error returns the library's message.
+func (e *Error) Error() string { return "overlaynet: " + e.Message }
+
+// Unwrap returns the Code, so errors.Is(err, ErrConflict) works.
+func (e *Error) Unwrap() error { return e.Code }
+
+// call runs one C ABI call and turns a failure into an *Error. The call and the read of the
+// per-thread last error must run on the same OS thread, so the goroutine is locked to its
+// thread around both.
+func call(f func() C.overlaynet_result) error {
+	runtime.LockOSThread()
+	rc := f()
+	var err error
+	if rc != C.OVERLAYNET_RESULT_OK {
+		err = &Error{Code: Code(rc), Message: lastErrorMessage()}
+	}
+	runtime.UnlockOSThread()
+	return err
+}
+
+// lastErrorMessage reads this thread's last error; the caller holds the OS thread.
+func lastErrorMessage() string {
+	var stack [256]byte
+	var n C.size_t
+	if C.overlaynet_last_error_message((*C.uint8_t)(&stack[0]), C.size_t(len(stack)), &n) == C.OVERLAYNET_RESULT_OK {
+		return string(stack[:n])
+	}
+	buf := make([]byte, n)
+	if C.overlaynet_last_error_message((*C.uint8_t)(&buf[0]), n, &n) == C.OVERLAYNET_RESULT_OK {
+		return string(buf[:n])
+	}
+	return "(error message unavailable)"
+}
+
+// cString passes a Go string as (ptr, len). C only reads it during the call and never keeps
+// it, which is what cgo's pointer rules require.
+func cString(s string) (*C.uint8_t, C.size_t) {
+	return (*C.uint8_t)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))
+}
+
+// readString calls fill with a caller buffer, growing it once when the library reports the
+// length it needs.
+func readString(fill func(buf *C.uint8_t, size C.size_t, n *C.size_t) C.overlaynet_result) (string, error) {
+	var stack [128]byte
+	var n C.size_t
+	err := call(func() C.overlaynet_result { return fill((*C.uint8_t)(&stack[0]), C.size_t(len(stack)), &n) })
+	if err == nil {
+		return string(stack[:n]), nil
+	}
+	if e, ok := err.(*Error); !ok || e.Code != ErrBufferTooSmall {
+		return "", err
+	}
+	buf := make([]byte, n)
+	err = call(func() C.overlaynet_result { return fill((*C.uint8_t)(&buf[0]), n, &n) })
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
