@@ -4,7 +4,11 @@
 /// Any error this crate returns.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {}
+pub enum Error {
+    /// A network, node or allocation request was refused.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+}
 
 /// `Result` with the crate-wide [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

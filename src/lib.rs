@@ -13,6 +13,7 @@
 pub mod error;
 #[cfg(feature = "capi")]
 pub mod ffi;
+pub mod model;
 pub mod wire;
 
 pub use error::{Error, Result};

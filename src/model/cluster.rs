@@ -1,0 +1,415 @@
+//! `Cluster`: the swarm-scope registry of overlay networks and nodes. It owns the address
+//! pools and the VNI allocator, fills in subnets and VNIs a spec left open, and enforces the
+//! rules that span networks and nodes: no overlapping subnets, unique VNIs, one ingress
+//! network that cannot go while ports are published, no encryption with Windows nodes.
+//!
+//! Every operation either succeeds completely or returns an error and leaves the registry
+//! unchanged: checks and planning run first, mutations only after all of them passed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::{IpNet, Ipv4Net};
+use serde::{Deserialize, Serialize};
+
+use super::encryption::Encryption;
+use super::endpoint_alloc::{EndpointAllocator, mac_from_ipv4};
+use super::error::ModelError;
+use super::ingress::IngressNetwork;
+use super::ipam::{Family, IpamConfig};
+use super::mtu;
+use super::node::{NodeConfig, NodeOs};
+use super::overlay::OverlayNetwork;
+use super::pool::AddressPools;
+use super::vni::{Vni, VniAllocator};
+use crate::wire::MacAddr;
+
+/// An endpoint's address on an overlay network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointAddress {
+    /// The address with its subnet's prefix length (e.g. `10.0.1.5/24`).
+    pub address: Ipv4Net,
+    /// The MAC Docker derives from it (`02:42:` + the IPv4 octets).
+    pub mac: MacAddr,
+    /// The VNI of the subnet it belongs to.
+    pub vni: Vni,
+}
+
+/// One IPv4 subnet of a registered network with its VNI and endpoint addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetState {
+    config: IpamConfig,
+    vni: Vni,
+    endpoints: EndpointAllocator,
+}
+
+impl SubnetState {
+    /// The subnet.
+    pub fn subnet(&self) -> Ipv4Net {
+        self.endpoints.subnet()
+    }
+    /// The gateway (on the overlay bridge).
+    pub fn gateway(&self) -> Ipv4Addr {
+        self.endpoints.gateway()
+    }
+    /// The subnet's VNI.
+    pub fn vni(&self) -> Vni {
+        self.vni
+    }
+    /// The IPAM config (with the subnet filled in when the pool chose it).
+    pub fn config(&self) -> &IpamConfig {
+        &self.config
+    }
+    /// The subnet's endpoint addresses.
+    pub fn endpoints(&self) -> &EndpointAllocator {
+        &self.endpoints
+    }
+}
+
+/// A network registered in the cluster: its spec plus what the cluster allocated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkState {
+    spec: OverlayNetwork,
+    subnets: Vec<SubnetState>,
+}
+
+impl NetworkState {
+    /// The spec it was created from.
+    pub fn spec(&self) -> &OverlayNetwork {
+        &self.spec
+    }
+    /// The network name.
+    pub fn name(&self) -> &str {
+        self.spec.name()
+    }
+    /// The IPv4 subnets in order, each with its VNI.
+    pub fn subnets(&self) -> &[SubnetState] {
+        &self.subnets
+    }
+    /// The IPv6 IPAM configs (no VNI of their own: Docker pairs VNIs with IPv4 subnets only).
+    pub fn ipv6_configs(&self) -> &[IpamConfig] {
+        self.spec.ipv6_configs()
+    }
+    /// The VNIs in subnet order.
+    pub fn vnis(&self) -> Vec<Vni> {
+        self.subnets.iter().map(SubnetState::vni).collect()
+    }
+    /// The driver option map swarm hands the workers: the spec's options with `vxlanid_list`
+    /// set to the VNIs in subnet order.
+    pub fn driver_options(&self) -> BTreeMap<String, String> {
+        self.spec.driver_options_with(&self.vnis())
+    }
+    /// The MTU for the VXLAN link and veths over an `underlay` of that family.
+    pub fn effective_mtu(&self, underlay: Family) -> u32 {
+        mtu::effective_mtu(self.spec.mtu(), self.spec.encryption(), underlay)
+    }
+    /// The MTU Docker would use (its `maxMTU`).
+    pub fn docker_mtu(&self) -> u32 {
+        mtu::docker_mtu(self.spec.mtu(), self.spec.encryption().is_encrypted())
+    }
+
+    /// Allocate the next free endpoint address, trying the subnets in order (as swarm's
+    /// allocator tries the network's pools).
+    pub fn allocate_endpoint(&mut self) -> Result<EndpointAddress, ModelError> {
+        for subnet in &mut self.subnets {
+            if let Ok(ip) = subnet.endpoints.allocate() {
+                return Ok(endpoint_address(subnet, ip));
+            }
+        }
+        let first = self
+            .subnets
+            .first()
+            .map(|s| IpNet::V4(s.subnet()))
+            .unwrap_or_default();
+        Err(ModelError::AddressesExhausted { subnet: first })
+    }
+
+    /// Allocate exactly `address` (Docker's `--ip`).
+    pub fn allocate_endpoint_address(
+        &mut self,
+        address: Ipv4Addr,
+    ) -> Result<EndpointAddress, ModelError> {
+        let subnet = self.subnet_of(address)?;
+        subnet.endpoints.allocate_specific(address)?;
+        Ok(endpoint_address(subnet, address))
+    }
+
+    /// Release an endpoint address.
+    pub fn release_endpoint(&mut self, address: Ipv4Addr) -> Result<(), ModelError> {
+        self.subnet_of(address)?.endpoints.release(address)
+    }
+
+    fn subnet_of(&mut self, address: Ipv4Addr) -> Result<&mut SubnetState, ModelError> {
+        self.subnets
+            .iter_mut()
+            .find(|s| s.subnet().contains(&address))
+            .ok_or(ModelError::AddressOutOfRange {
+                address: IpAddr::V4(address),
+            })
+    }
+}
+
+fn endpoint_address(subnet: &SubnetState, ip: Ipv4Addr) -> EndpointAddress {
+    let prefix = subnet.subnet().prefix_len();
+    EndpointAddress {
+        // The prefix length comes from a valid Ipv4Net, so this cannot fail.
+        address: Ipv4Net::new(ip, prefix).unwrap_or_default(),
+        mac: mac_from_ipv4(ip),
+        vni: subnet.vni,
+    }
+}
+
+/// The cluster registry.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Cluster {
+    pools: AddressPools,
+    vnis: VniAllocator,
+    networks: BTreeMap<String, NetworkState>,
+    nodes: BTreeMap<String, NodeConfig>,
+    ingress_publishers: BTreeSet<String>,
+}
+
+impl Cluster {
+    /// An empty cluster cutting subnets from `pools`.
+    pub fn new(pools: AddressPools) -> Cluster {
+        Cluster {
+            pools,
+            ..Cluster::default()
+        }
+    }
+
+    /// The address pools and subnets in use.
+    pub fn pools(&self) -> &AddressPools {
+        &self.pools
+    }
+    /// The VNI allocator.
+    pub fn vni_allocator(&self) -> &VniAllocator {
+        &self.vnis
+    }
+    /// A network by name.
+    pub fn network(&self, name: &str) -> Option<&NetworkState> {
+        self.networks.get(name)
+    }
+    /// A network by name, for endpoint allocation.
+    pub fn network_mut(&mut self, name: &str) -> Option<&mut NetworkState> {
+        self.networks.get_mut(name)
+    }
+    /// Every network, by name.
+    pub fn networks(&self) -> impl Iterator<Item = &NetworkState> {
+        self.networks.values()
+    }
+    /// The ingress network, if there is one.
+    pub fn ingress(&self) -> Option<&NetworkState> {
+        self.networks.values().find(|n| n.spec.is_ingress())
+    }
+    /// A node by id.
+    pub fn node(&self, id: &str) -> Option<&NodeConfig> {
+        self.nodes.get(id)
+    }
+    /// Every node, by id.
+    pub fn nodes(&self) -> impl Iterator<Item = &NodeConfig> {
+        self.nodes.values()
+    }
+
+    /// Register an overlay network: explicit subnets must not overlap any in use, missing
+    /// ones come from the pools; explicit VNIs are reserved exactly, missing ones allocated
+    /// from 4096 on.
+    pub fn create_overlay(&mut self, spec: OverlayNetwork) -> Result<&NetworkState, ModelError> {
+        self.create(spec)
+    }
+
+    /// Register the ingress network (only one may exist).
+    pub fn create_ingress(&mut self, spec: IngressNetwork) -> Result<&NetworkState, ModelError> {
+        if let Some(existing) = self.ingress() {
+            return Err(ModelError::SecondIngress {
+                existing: existing.name().to_string(),
+            });
+        }
+        self.create(spec.into_overlay())
+    }
+
+    fn create(&mut self, spec: OverlayNetwork) -> Result<&NetworkState, ModelError> {
+        let name = spec.name().to_string();
+        if self.networks.contains_key(&name) {
+            return Err(ModelError::NetworkExists { name });
+        }
+        if spec.is_ingress() {
+            if let Some(existing) = self.ingress() {
+                return Err(ModelError::SecondIngress {
+                    existing: existing.name().to_string(),
+                });
+            }
+        }
+        if spec.encryption().is_encrypted() {
+            if let Some(node) = self.nodes.values().find(|n| n.os() == NodeOs::Windows) {
+                return Err(ModelError::EncryptionOnWindowsNode {
+                    network: name,
+                    node: node.id().to_string(),
+                });
+            }
+        }
+        // Plan subnets.
+        for config in spec.ipv4_configs().iter().chain(spec.ipv6_configs()) {
+            if let Some((existing, owner)) = self.pools.find_overlap(config.subnet()) {
+                return Err(ModelError::OverlappingSubnets {
+                    subnet: config.subnet(),
+                    existing,
+                    network: owner.to_string(),
+                });
+            }
+        }
+        let ipv4: Vec<IpamConfig> = if spec.ipv4_configs().is_empty() {
+            let planned: Vec<IpNet> = spec.ipv6_configs().iter().map(IpamConfig::subnet).collect();
+            let subnet = self
+                .pools
+                .next_free(&planned)
+                .ok_or(ModelError::PoolsExhausted)?;
+            vec![IpamConfig::new(IpNet::V4(subnet))]
+        } else {
+            spec.ipv4_configs().to_vec()
+        };
+        // Plan VNIs (the spec has none or exactly one per IPv4 subnet).
+        for (vni, config) in spec.explicit_vnis().iter().zip(&ipv4) {
+            if self.vnis.is_allocated(*vni) {
+                return Err(ModelError::VniInUse {
+                    vni: vni.get(),
+                    pool: config.subnet(),
+                });
+            }
+        }
+        if spec.explicit_vnis().is_empty() && self.vnis.free_automatic() < ipv4.len() as u64 {
+            return Err(ModelError::VnisExhausted {
+                pool: ipv4[0].subnet(),
+            });
+        }
+        let allocators = ipv4
+            .iter()
+            .map(EndpointAllocator::new)
+            .collect::<Result<Vec<_>, ModelError>>()?;
+
+        // Commit: every check above passed, so none of these can fail.
+        for config in ipv4.iter().chain(spec.ipv6_configs()) {
+            self.pools.reserve(config.subnet(), &name)?;
+        }
+        let vnis: Vec<Vni> = if spec.explicit_vnis().is_empty() {
+            ipv4.iter().filter_map(|_| self.vnis.allocate()).collect()
+        } else {
+            spec.explicit_vnis()
+                .iter()
+                .copied()
+                .filter(|v| self.vnis.reserve(*v))
+                .collect()
+        };
+        let subnets = ipv4
+            .into_iter()
+            .zip(vnis)
+            .zip(allocators)
+            .map(|((config, vni), endpoints)| SubnetState {
+                config,
+                vni,
+                endpoints,
+            })
+            .collect();
+        let state = self
+            .networks
+            .entry(name)
+            .or_insert(NetworkState { spec, subnets });
+        Ok(state)
+    }
+
+    /// Remove a network, freeing its subnets and VNIs. The ingress network cannot be removed
+    /// while a service publishes ports in ingress mode.
+    pub fn remove_network(&mut self, name: &str) -> Result<NetworkState, ModelError> {
+        let network = self
+            .networks
+            .get(name)
+            .ok_or_else(|| ModelError::NetworkNotFound {
+                name: name.to_string(),
+            })?;
+        if network.spec.is_ingress() {
+            if let Some(service) = self.ingress_publishers.iter().next() {
+                return Err(ModelError::IngressInUse {
+                    service: service.clone(),
+                });
+            }
+        }
+        let network = self
+            .networks
+            .remove(name)
+            .ok_or_else(|| ModelError::NetworkNotFound {
+                name: name.to_string(),
+            })?;
+        for subnet in &network.subnets {
+            self.pools.release(subnet.config.subnet());
+            self.vnis.release(subnet.vni);
+        }
+        for config in network.ipv6_configs() {
+            self.pools.release(config.subnet());
+        }
+        Ok(network)
+    }
+
+    /// Record that `service` publishes ports in ingress mode (it then depends on the ingress
+    /// network). Requires an ingress network.
+    pub fn add_ingress_publisher(&mut self, service: impl Into<String>) -> Result<(), ModelError> {
+        let service = service.into();
+        if self.ingress().is_none() {
+            return Err(ModelError::NoIngressNetwork { service });
+        }
+        self.ingress_publishers.insert(service);
+        Ok(())
+    }
+
+    /// Record that `service` no longer publishes ingress ports. Returns whether it did.
+    pub fn remove_ingress_publisher(&mut self, service: &str) -> bool {
+        self.ingress_publishers.remove(service)
+    }
+
+    /// Add a node. A Windows node is refused while an encrypted network exists.
+    pub fn add_node(&mut self, node: NodeConfig) -> Result<(), ModelError> {
+        if self.nodes.contains_key(node.id()) {
+            return Err(ModelError::NodeExists {
+                id: node.id().to_string(),
+            });
+        }
+        if node.os() == NodeOs::Windows {
+            if let Some(network) = self
+                .networks
+                .values()
+                .find(|n| n.spec.encryption() != Encryption::Off)
+            {
+                return Err(ModelError::EncryptionOnWindowsNode {
+                    network: network.name().to_string(),
+                    node: node.id().to_string(),
+                });
+            }
+        }
+        self.nodes.insert(node.id().to_string(), node);
+        Ok(())
+    }
+
+    /// Remove a node.
+    pub fn remove_node(&mut self, id: &str) -> Result<NodeConfig, ModelError> {
+        self.nodes
+            .remove(id)
+            .ok_or_else(|| ModelError::NodeNotFound { id: id.to_string() })
+    }
+
+    /// Allocate the next endpoint address on network `name`.
+    pub fn allocate_endpoint(&mut self, name: &str) -> Result<EndpointAddress, ModelError> {
+        self.network_mut(name)
+            .ok_or_else(|| ModelError::NetworkNotFound {
+                name: name.to_string(),
+            })?
+            .allocate_endpoint()
+    }
+
+    /// Release an endpoint address on network `name`.
+    pub fn release_endpoint(&mut self, name: &str, address: Ipv4Addr) -> Result<(), ModelError> {
+        self.network_mut(name)
+            .ok_or_else(|| ModelError::NetworkNotFound {
+                name: name.to_string(),
+            })?
+            .release_endpoint(address)
+    }
+}

@@ -1,0 +1,379 @@
+//! `OverlayNetwork`: a validated swarm-scope overlay network spec (Docker's `docker network
+//! create -d overlay`), its builder, and the round trip with Docker's driver option map.
+//!
+//! A spec says what the user asked for; subnets and VNIs that were left to the cluster are
+//! filled in by the registry (`cluster`), which also checks rules that span networks.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use super::encryption::Encryption;
+use super::error::ModelError;
+use super::ipam::{Family, IpamConfig};
+use super::options::{self, ENCRYPTED, ENCRYPTION_PROFILE, OVERLAY_VXLANID_LIST};
+use super::vni::{self, Vni};
+
+/// A validated overlay network spec. Build one with [`OverlayNetwork::builder`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverlayNetwork {
+    pub(crate) name: String,
+    pub(crate) ipv4: Vec<IpamConfig>,
+    pub(crate) ipv6: Vec<IpamConfig>,
+    pub(crate) attachable: bool,
+    pub(crate) internal: bool,
+    pub(crate) ingress: bool,
+    pub(crate) encryption: Encryption,
+    pub(crate) mtu: Option<u32>,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) vnis: Vec<Vni>,
+    pub(crate) extra_options: BTreeMap<String, String>,
+}
+
+impl OverlayNetwork {
+    /// Start a spec for a network called `name`.
+    pub fn builder(name: impl Into<String>) -> OverlayNetworkBuilder {
+        OverlayNetworkBuilder::new(name.into())
+    }
+
+    /// The network name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The IPv4 IPAM configs given (empty: the cluster picks one subnet from its pools).
+    pub fn ipv4_configs(&self) -> &[IpamConfig] {
+        &self.ipv4
+    }
+    /// The IPv6 IPAM configs given.
+    pub fn ipv6_configs(&self) -> &[IpamConfig] {
+        &self.ipv6
+    }
+    /// Whether standalone containers may attach (`--attachable`).
+    pub fn is_attachable(&self) -> bool {
+        self.attachable
+    }
+    /// Whether the network has no external connectivity (`--internal`).
+    pub fn is_internal(&self) -> bool {
+        self.internal
+    }
+    /// Whether this is the routing-mesh ingress network.
+    pub fn is_ingress(&self) -> bool {
+        self.ingress
+    }
+    /// The encryption profile.
+    pub fn encryption(&self) -> Encryption {
+        self.encryption
+    }
+    /// The MTU option (`com.docker.network.driver.mtu`), if set.
+    pub fn mtu(&self) -> Option<u32> {
+        self.mtu
+    }
+    /// Network labels.
+    pub fn labels(&self) -> &BTreeMap<String, String> {
+        &self.labels
+    }
+    /// Explicit VNIs, one per IPv4 subnet in order (empty: the cluster allocates them).
+    pub fn explicit_vnis(&self) -> &[Vni] {
+        &self.vnis
+    }
+    /// Driver options we do not interpret, passed through unchanged as Docker does.
+    pub fn extra_options(&self) -> &BTreeMap<String, String> {
+        &self.extra_options
+    }
+    /// How many IPv4 subnets the network will have (at least one: the cluster picks it when
+    /// none was given).
+    pub fn ipv4_subnet_count(&self) -> usize {
+        self.ipv4.len().max(1)
+    }
+
+    /// The driver option map for `vnis` (in IPv4 subnet order): pass-through options, then
+    /// `encrypted` (empty value, as `--opt encrypted` gives) and our profile key for the
+    /// hardened profile, the MTU, and `vxlanid_list` when `vnis` is not empty.
+    pub fn driver_options_with(&self, vnis: &[Vni]) -> BTreeMap<String, String> {
+        let mut map = self.extra_options.clone();
+        match self.encryption {
+            Encryption::Off => {}
+            Encryption::DockerCompatible => {
+                map.insert(ENCRYPTED.into(), String::new());
+            }
+            Encryption::Hardened => {
+                map.insert(ENCRYPTED.into(), String::new());
+                map.insert(ENCRYPTION_PROFILE.into(), options::PROFILE_HARDENED.into());
+            }
+        }
+        if let Some(mtu) = self.mtu {
+            map.insert(options::DRIVER_MTU.into(), mtu.to_string());
+        }
+        if !vnis.is_empty() {
+            map.insert(OVERLAY_VXLANID_LIST.into(), vni::format_vni_list(vnis));
+        }
+        map
+    }
+
+    /// The driver option map of this spec (explicit VNIs only; see `NetworkState` for the
+    /// allocated ones).
+    pub fn driver_options(&self) -> BTreeMap<String, String> {
+        self.driver_options_with(&self.vnis)
+    }
+}
+
+/// Builder for [`OverlayNetwork`]; every check runs in [`build`](Self::build).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverlayNetworkBuilder {
+    spec: OverlayNetwork,
+    raw_vnis: Vec<u32>,
+    raw_mtu: Option<u64>,
+}
+
+impl OverlayNetworkBuilder {
+    fn new(name: String) -> OverlayNetworkBuilder {
+        OverlayNetworkBuilder {
+            spec: OverlayNetwork {
+                name,
+                ipv4: Vec::new(),
+                ipv6: Vec::new(),
+                attachable: false,
+                internal: false,
+                ingress: false,
+                encryption: Encryption::Off,
+                mtu: None,
+                labels: BTreeMap::new(),
+                vnis: Vec::new(),
+                extra_options: BTreeMap::new(),
+            },
+            raw_vnis: Vec::new(),
+            raw_mtu: None,
+        }
+    }
+
+    /// A builder filled from a Docker driver option map (`docker network create --opt`, or
+    /// what a swarm manager hands a worker). Known keys are parsed with Docker's rules and
+    /// texts; `encrypted` gives [`Encryption::DockerCompatible`] unless our profile key says
+    /// `hardened`; every other key is kept and passed through.
+    pub fn from_docker_options(
+        name: impl Into<String>,
+        driver_options: &BTreeMap<String, String>,
+    ) -> Result<OverlayNetworkBuilder, ModelError> {
+        let mut builder = OverlayNetworkBuilder::new(name.into());
+        let profile = driver_options.get(ENCRYPTION_PROFILE);
+        builder.spec.encryption = match (driver_options.contains_key(ENCRYPTED), profile) {
+            (false, None) => Encryption::Off,
+            (true, None) => Encryption::DockerCompatible,
+            (true, Some(p)) if p == options::PROFILE_DOCKER => Encryption::DockerCompatible,
+            (true, Some(p)) if p == options::PROFILE_HARDENED => Encryption::Hardened,
+            (_, Some(p)) => {
+                return Err(ModelError::InvalidEncryptionProfile {
+                    key: ENCRYPTION_PROFILE,
+                    value: p.clone(),
+                });
+            }
+        };
+        if let Some(mtu) = driver_options.get(options::DRIVER_MTU) {
+            builder.raw_mtu = Some(u64::from(options::parse_mtu(mtu)?));
+        }
+        if let Some(list) = driver_options.get(OVERLAY_VXLANID_LIST) {
+            builder.raw_vnis = vni::parse_vni_list(list)?
+                .into_iter()
+                .map(Vni::get)
+                .collect();
+        }
+        for (key, value) in driver_options {
+            if !is_typed_key(key) {
+                builder
+                    .spec
+                    .extra_options
+                    .insert(key.clone(), value.clone());
+            }
+        }
+        Ok(builder)
+    }
+
+    /// Add a subnet (IPv4 or IPv6) with nothing pinned.
+    pub fn subnet(self, subnet: IpNet) -> Self {
+        self.ipam(IpamConfig::new(subnet))
+    }
+
+    /// Add an IPAM config; its subnet's family decides whether it is an IPv4 or IPv6 config.
+    pub fn ipam(mut self, config: IpamConfig) -> Self {
+        match config.family() {
+            Family::V4 => self.spec.ipv4.push(config),
+            Family::V6 => self.spec.ipv6.push(config),
+        }
+        self
+    }
+
+    /// Allow standalone containers to attach (`--attachable`).
+    pub fn attachable(mut self, attachable: bool) -> Self {
+        self.spec.attachable = attachable;
+        self
+    }
+
+    /// No external connectivity (`--internal`).
+    pub fn internal(mut self, internal: bool) -> Self {
+        self.spec.internal = internal;
+        self
+    }
+
+    /// `true` selects the hardened profile (our default for new networks), `false` turns
+    /// encryption off. Use [`encryption`](Self::encryption) for Docker's profile.
+    pub fn encrypted(self, encrypted: bool) -> Self {
+        self.encryption(if encrypted {
+            Encryption::Hardened
+        } else {
+            Encryption::Off
+        })
+    }
+
+    /// Choose the encryption profile.
+    pub fn encryption(mut self, encryption: Encryption) -> Self {
+        self.spec.encryption = encryption;
+        self
+    }
+
+    /// Set the MTU option (`com.docker.network.driver.mtu`), 576..=65535.
+    pub fn mtu(mut self, mtu: u32) -> Self {
+        self.raw_mtu = Some(u64::from(mtu));
+        self
+    }
+
+    /// Add a network label.
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.spec.labels.insert(key.into(), value.into());
+        self
+    }
+
+    /// Set explicit VNIs, one per IPv4 subnet in order (or exactly one when no subnet is given).
+    pub fn vnis(mut self, vnis: impl IntoIterator<Item = u32>) -> Self {
+        self.raw_vnis = vnis.into_iter().collect();
+        self
+    }
+
+    /// Add a driver option we pass through uninterpreted (e.g. `dsr`). Keys with a typed
+    /// builder method are refused in `build`.
+    pub fn driver_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        // A typed key is kept too, so build() can refuse it naming the key.
+        self.spec.extra_options.insert(key.into(), value.into());
+        self
+    }
+
+    pub(crate) fn set_ingress(mut self) -> Self {
+        self.spec.ingress = true;
+        self
+    }
+
+    pub(crate) fn set_name(mut self, name: String) -> Self {
+        self.spec.name = name;
+        self
+    }
+
+    /// Validate and produce the spec.
+    pub fn build(self) -> Result<OverlayNetwork, ModelError> {
+        let OverlayNetworkBuilder {
+            mut spec,
+            raw_vnis,
+            raw_mtu,
+        } = self;
+        validate_name(&spec.name)?;
+        if let Some(key) = spec.extra_options.keys().find(|k| is_typed_key(k)) {
+            return Err(ModelError::TypedOptionKey { key: key.clone() });
+        }
+        if spec.ingress && spec.attachable {
+            return Err(ModelError::AttachableIngress);
+        }
+        for config in &spec.ipv4 {
+            config.validate(Family::V4)?;
+        }
+        for config in &spec.ipv6 {
+            config.validate(Family::V6)?;
+        }
+        check_no_overlap(
+            &spec.name,
+            spec.ipv4.iter().chain(&spec.ipv6).map(IpamConfig::subnet),
+        )?;
+        spec.mtu = raw_mtu.map(options::check_mtu).transpose()?;
+        spec.vnis = validate_vnis(&raw_vnis, spec.ipv4_subnet_count())?;
+        Ok(spec)
+    }
+}
+
+fn is_typed_key(key: &str) -> bool {
+    [
+        ENCRYPTED,
+        ENCRYPTION_PROFILE,
+        options::DRIVER_MTU,
+        OVERLAY_VXLANID_LIST,
+    ]
+    .contains(&key)
+}
+
+/// Network names: a letter or digit, then letters, digits, `_`, `.` or `-` (what Docker's CLI
+/// users write; no whitespace or `/`, which would break names derived from it).
+pub(crate) fn validate_name(name: &str) -> Result<(), ModelError> {
+    let reason = if name.is_empty() {
+        Some("must not be empty")
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        Some("must start with a letter or digit")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        Some("may contain only letters, digits, '_', '.' and '-'")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(ModelError::InvalidName {
+            name: name.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_no_overlap(network: &str, subnets: impl Iterator<Item = IpNet>) -> Result<(), ModelError> {
+    let subnets: Vec<IpNet> = subnets.collect();
+    for (i, a) in subnets.iter().enumerate() {
+        if let Some(b) = subnets[..i].iter().find(|b| overlaps(a, b)) {
+            return Err(ModelError::OverlappingSubnets {
+                subnet: *a,
+                existing: *b,
+                network: network.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether two prefixes share any address.
+pub(crate) fn overlaps(a: &IpNet, b: &IpNet) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+fn validate_vnis(raw: &[u32], subnets: usize) -> Result<Vec<Vni>, ModelError> {
+    if raw.is_empty() {
+        return Ok(Vec::new());
+    }
+    let vnis = raw
+        .iter()
+        .map(|&v| Vni::new(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, v) in vnis.iter().enumerate() {
+        if vnis[..i].contains(v) {
+            return Err(ModelError::DuplicateVni { vni: v.get() });
+        }
+    }
+    if vnis.len() < subnets {
+        return Err(ModelError::InsufficientVnis {
+            vnis: vnis.len(),
+            subnets,
+        });
+    }
+    if vnis.len() > subnets {
+        return Err(ModelError::TooManyVnis {
+            vnis: vnis.len(),
+            subnets,
+        });
+    }
+    Ok(vnis)
+}
