@@ -37,6 +37,99 @@
 #define OVERLAYNET_MAX_INPUT_LEN (1 << 20)
 
 /**
+ * ESP overhead of Docker's profile (moby `pktExpansion`).
+ */
+#define DOCKER_ESP_OVERHEAD 26
+
+/**
+ * ESP overhead of the hardened profile (16-byte ICV; ESN adds no bytes on the wire).
+ */
+#define HARDENED_ESP_OVERHEAD 34
+
+/**
+ * Longest Linux interface name (IFNAMSIZ − 1).
+ */
+#define MAX_IFNAME_LEN 15
+
+/**
+ * The longest IPv4 prefix an overlay subnet may have: a /30 holds a gateway and one endpoint.
+ */
+#define MAX_IPV4_PREFIX_LEN 30
+
+/**
+ * The MTU Docker assumes when `com.docker.network.driver.mtu` is unset.
+ */
+#define DEFAULT_MTU 1500
+
+/**
+ * VXLAN overhead over IPv4: inner Ethernet 14 + outer IPv4 20 + UDP 8 + VXLAN 8 (moby
+ * `vxlanEncap`).
+ */
+#define VXLAN_OVERHEAD_IPV4 50
+
+/**
+ * VXLAN overhead over IPv6: inner Ethernet 14 + outer IPv6 40 + UDP 8 + VXLAN 8.
+ */
+#define VXLAN_OVERHEAD_IPV6 70
+
+/**
+ * Smallest `com.docker.network.driver.mtu` we accept: the underlay must carry at least a
+ * minimal IPv4 datagram (576 bytes).
+ */
+#define MIN_OPTION_MTU 576
+
+/**
+ * Largest `com.docker.network.driver.mtu` we accept (the largest Linux link MTU for VXLAN).
+ */
+#define MAX_OPTION_MTU 65535
+
+/**
+ * Default VXLAN UDP port (IANA; moby `overlayutils`).
+ */
+#define DEFAULT_DATA_PATH_PORT 4789
+
+/**
+ * Lowest `--data-path-port`.
+ */
+#define MIN_DATA_PATH_PORT 1024
+
+/**
+ * Highest `--data-path-port`.
+ */
+#define MAX_DATA_PATH_PORT 49151
+
+/**
+ * Default swarm management port (`--listen-addr 0.0.0.0:2377`).
+ */
+#define DEFAULT_SWARM_PORT 2377
+
+/**
+ * memberlist / NetworkDB gossip port (TCP and UDP).
+ */
+#define GOSSIP_PORT 7946
+
+/**
+ * The default swarm pool size when none is given (`--default-addr-pool-mask-length`).
+ */
+#define DEFAULT_POOL_MASK_LEN 24
+
+/**
+ * Longest pool mask length: Docker keeps 4 addresses per network for itself.
+ */
+#define MAX_POOL_MASK_LEN 29
+
+/**
+ * The largest VNI (24 bits).
+ */
+#define Vni_MAX ((1 << 24) - 1)
+
+/**
+ * The first VNI swarm hands out automatically (moby ovmanager `vxlanIDStart`; below it
+ * Windows cannot use VNIs, which collide with 802.1Q VLAN ids).
+ */
+#define Vni_AUTO_START 4096
+
+/**
  * What an `overlaynet_*` function returns. `OVERLAYNET_RESULT_OK` is 0, so `if (rc)` means
  * failure; every failure code is in 7001..=7099 and leaves a message for
  * `overlaynet_last_error_message` on the calling thread.
@@ -111,9 +204,536 @@ typedef uint32_t overlaynet_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+/**
+ * Opaque address pools that subnets are cut from.
+ */
+typedef struct overlaynet_address_pools overlaynet_address_pools;
+
+/**
+ * An opaque cluster registry.
+ */
+typedef struct overlaynet_cluster overlaynet_cluster;
+
+/**
+ * An opaque docker_gwbridge builder (Docker's defaults: bridge `docker_gwbridge`, icc off,
+ * masquerade on).
+ */
+typedef struct overlaynet_gwbridge_builder overlaynet_gwbridge_builder;
+
+/**
+ * An opaque, validated docker_gwbridge network.
+ */
+typedef struct overlaynet_gwbridge_network overlaynet_gwbridge_network;
+
+/**
+ * An opaque ingress network builder (name defaults to "ingress").
+ */
+typedef struct overlaynet_ingress_builder overlaynet_ingress_builder;
+
+/**
+ * An opaque, validated ingress network spec.
+ */
+typedef struct overlaynet_ingress_network overlaynet_ingress_network;
+
+/**
+ * An opaque IPAM config. Validation happens when a network using it is built.
+ */
+typedef struct overlaynet_ipam_config overlaynet_ipam_config;
+
+/**
+ * An opaque snapshot of one registered network: subnets, gateways, VNIs, MTU, options.
+ */
+typedef struct overlaynet_network_state overlaynet_network_state;
+
+/**
+ * An opaque node configuration builder.
+ */
+typedef struct overlaynet_node_builder overlaynet_node_builder;
+
+/**
+ * An opaque, validated node configuration.
+ */
+typedef struct overlaynet_node_config overlaynet_node_config;
+
+/**
+ * An opaque Docker driver option map (string keys and values, sorted by key).
+ */
+typedef struct overlaynet_options overlaynet_options;
+
+/**
+ * An opaque overlay network builder. Setters only record; `overlaynet_overlay_builder_build`
+ * validates.
+ */
+typedef struct overlaynet_overlay_builder overlaynet_overlay_builder;
+
+/**
+ * An opaque, validated overlay network spec.
+ */
+typedef struct overlaynet_overlay_network overlaynet_overlay_network;
+
+/**
+ * An opaque VNI allocator (a 2 MiB bitmap of all 2^24 VNIs).
+ */
+typedef struct overlaynet_vni_allocator overlaynet_vni_allocator;
+
+/**
+ * An endpoint address handed out by the cluster.
+ */
+typedef struct {
+  /**
+   * The IPv4 address, in network byte order (`address[0]` is the first octet).
+   */
+  uint8_t address[4];
+  /**
+   * The prefix length of its subnet.
+   */
+  uint8_t prefix_len;
+  /**
+   * The MAC Docker derives from it (`02:42:` + the four octets).
+   */
+  uint8_t mac[6];
+  /**
+   * The VXLAN network identifier of its subnet.
+   */
+  uint32_t vni;
+} overlaynet_endpoint;
+
+/**
+ * One inbound opening a node needs (see `overlaynet_node_config_firewall_rules`).
+ */
+typedef struct {
+  /**
+   * `overlaynet_protocol`: TCP (6), UDP (17) or ESP (50).
+   */
+  uint32_t protocol;
+  /**
+   * Destination port; 0 for ESP, which has none.
+   */
+  uint16_t port;
+} overlaynet_firewall_rule;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates swarm address pools in `*out_pools` from `pools` (comma-separated IPv4 prefixes,
+ * `swarm init --default-addr-pool`; empty = Docker's default 10.0.0.0/8) and `mask_len`
+ * (`--default-addr-pool-mask-length`, 0 = 24), with Docker's validation and texts.
+ */
+overlaynet_result overlaynet_address_pools_new(const uint8_t *pools,
+                                               size_t pools_len,
+                                               uint32_t mask_len,
+                                               overlaynet_address_pools **out_pools);
+
+/**
+ * Frees address pools. NULL is a no-op.
+ */
+void overlaynet_address_pools_free(overlaynet_address_pools *pools);
+
+/**
+ * Creates an empty cluster in `*out_cluster` cutting subnets from a copy of `pools` (NULL =
+ * Docker's swarm default, 10.0.0.0/8 in /24s); free it with `overlaynet_cluster_free`.
+ */
+overlaynet_result overlaynet_cluster_new(const overlaynet_address_pools *pools,
+                                         overlaynet_cluster **out_cluster);
+
+/**
+ * Frees a cluster. NULL is a no-op.
+ */
+void overlaynet_cluster_free(overlaynet_cluster *cluster);
+
+/**
+ * Registers a copy of an overlay network: missing subnets come from the pools, missing VNIs
+ * from 4096 on; overlaps, name and VNI clashes are refused and leave the cluster unchanged.
+ */
+overlaynet_result overlaynet_cluster_create_overlay(overlaynet_cluster *cluster,
+                                                    const overlaynet_overlay_network *network);
+
+/**
+ * Registers a copy of the ingress network; a second one is `OVERLAYNET_RESULT_CONFLICT`.
+ */
+overlaynet_result overlaynet_cluster_create_ingress(overlaynet_cluster *cluster,
+                                                    const overlaynet_ingress_network *network);
+
+/**
+ * Removes network `name`, freeing its subnets and VNIs. The ingress network cannot be removed
+ * while a service publishes ports through it (`OVERLAYNET_RESULT_REFUSED`).
+ */
+overlaynet_result overlaynet_cluster_remove_network(overlaynet_cluster *cluster,
+                                                    const uint8_t *name,
+                                                    size_t name_len);
+
+/**
+ * Adds a copy of a node; a Windows node is refused while an encrypted network exists.
+ */
+overlaynet_result overlaynet_cluster_add_node(overlaynet_cluster *cluster,
+                                              const overlaynet_node_config *node);
+
+/**
+ * Removes node `id`.
+ */
+overlaynet_result overlaynet_cluster_remove_node(overlaynet_cluster *cluster,
+                                                 const uint8_t *id,
+                                                 size_t id_len);
+
+/**
+ * Records that `service` publishes ports in ingress mode (needs an ingress network).
+ */
+overlaynet_result overlaynet_cluster_add_ingress_publisher(overlaynet_cluster *cluster,
+                                                           const uint8_t *service,
+                                                           size_t service_len);
+
+/**
+ * Records that `service` no longer publishes ingress ports; `OVERLAYNET_RESULT_NOT_FOUND`
+ * when it did not.
+ */
+overlaynet_result overlaynet_cluster_remove_ingress_publisher(overlaynet_cluster *cluster,
+                                                              const uint8_t *service,
+                                                              size_t service_len);
+
+/**
+ * Allocates the next endpoint address on network `name` (serially, subnet by subnet) into
+ * `*out_endpoint`.
+ */
+overlaynet_result overlaynet_cluster_allocate_endpoint(overlaynet_cluster *cluster,
+                                                       const uint8_t *name,
+                                                       size_t name_len,
+                                                       overlaynet_endpoint *out_endpoint);
+
+/**
+ * Allocates exactly `address` (an IPv4 address, Docker's `--ip`) on network `name` into
+ * `*out_endpoint`.
+ */
+overlaynet_result overlaynet_cluster_allocate_endpoint_address(overlaynet_cluster *cluster,
+                                                               const uint8_t *name,
+                                                               size_t name_len,
+                                                               const uint8_t *address,
+                                                               size_t address_len,
+                                                               overlaynet_endpoint *out_endpoint);
+
+/**
+ * Releases the endpoint `address` (an IPv4 address) on network `name`.
+ */
+overlaynet_result overlaynet_cluster_release_endpoint(overlaynet_cluster *cluster,
+                                                      const uint8_t *name,
+                                                      size_t name_len,
+                                                      const uint8_t *address,
+                                                      size_t address_len);
+
+/**
+ * Stores a snapshot of network `name` in a new `*out_state` (free it with
+ * `overlaynet_network_state_free`); later cluster changes do not affect it.
+ */
+overlaynet_result overlaynet_cluster_network(const overlaynet_cluster *cluster,
+                                             const uint8_t *name,
+                                             size_t name_len,
+                                             overlaynet_network_state **out_state);
+
+/**
+ * Frees a network snapshot. NULL is a no-op.
+ */
+void overlaynet_network_state_free(overlaynet_network_state *state);
+
+/**
+ * Copies the network name into `buf`.
+ */
+overlaynet_result overlaynet_network_state_name(const overlaynet_network_state *state,
+                                                uint8_t *buf,
+                                                size_t len,
+                                                size_t *out_n);
+
+/**
+ * Stores the number of IPv4 subnets in `*out_count`.
+ */
+overlaynet_result overlaynet_network_state_subnet_count(const overlaynet_network_state *state,
+                                                        size_t *out_count);
+
+/**
+ * Copies IPv4 subnet `index` ("10.0.1.0/24") into `buf`.
+ */
+overlaynet_result overlaynet_network_state_subnet(const overlaynet_network_state *state,
+                                                  size_t index,
+                                                  uint8_t *buf,
+                                                  size_t len,
+                                                  size_t *out_n);
+
+/**
+ * Copies the gateway of IPv4 subnet `index` ("10.0.1.1") into `buf`.
+ */
+overlaynet_result overlaynet_network_state_gateway(const overlaynet_network_state *state,
+                                                   size_t index,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_n);
+
+/**
+ * Stores the VNI of IPv4 subnet `index` in `*out_vni`.
+ */
+overlaynet_result overlaynet_network_state_vni(const overlaynet_network_state *state,
+                                               size_t index,
+                                               uint32_t *out_vni);
+
+/**
+ * Stores the MTU for the VXLAN link and veths over an underlay of `family`
+ * (`overlaynet_family`) in `*out_mtu`.
+ */
+overlaynet_result overlaynet_network_state_effective_mtu(const overlaynet_network_state *state,
+                                                         uint32_t family,
+                                                         uint32_t *out_mtu);
+
+/**
+ * Stores the MTU Docker would use (its `maxMTU`) in `*out_mtu`.
+ */
+overlaynet_result overlaynet_network_state_docker_mtu(const overlaynet_network_state *state,
+                                                      uint32_t *out_mtu);
+
+/**
+ * Stores the driver option map swarm hands the workers (with `vxlanid_list` = the VNIs in
+ * subnet order) in a new `*out_options`.
+ */
+overlaynet_result overlaynet_network_state_driver_options(const overlaynet_network_state *state,
+                                                          overlaynet_options **out_options);
+
+/**
+ * Stores the spec the network was created from in a new `*out_network`.
+ */
+overlaynet_result overlaynet_network_state_spec(const overlaynet_network_state *state,
+                                                overlaynet_overlay_network **out_network);
+
+/**
+ * Starts a docker_gwbridge spec with Docker's defaults in `*out_builder`; free it with
+ * `overlaynet_gwbridge_builder_free`.
+ */
+overlaynet_result overlaynet_gwbridge_builder_new(overlaynet_gwbridge_builder **out_builder);
+
+/**
+ * Starts a docker_gwbridge spec from a Docker driver option map (the
+ * `com.docker.network.bridge.*` keys, parsed as Docker's bridge driver does; other keys pass
+ * through).
+ */
+overlaynet_result overlaynet_gwbridge_builder_from_options(const overlaynet_options *options,
+                                                           overlaynet_gwbridge_builder **out_builder);
+
+/**
+ * Frees a builder. NULL is a no-op.
+ */
+void overlaynet_gwbridge_builder_free(overlaynet_gwbridge_builder *builder);
+
+/**
+ * Sets the network name (default "docker_gwbridge").
+ */
+overlaynet_result overlaynet_gwbridge_builder_set_name(overlaynet_gwbridge_builder *builder,
+                                                       const uint8_t *name,
+                                                       size_t name_len);
+
+/**
+ * Sets the bridge device name (`com.docker.network.bridge.name`); checked by build.
+ */
+overlaynet_result overlaynet_gwbridge_builder_set_bridge_name(overlaynet_gwbridge_builder *builder,
+                                                              const uint8_t *name,
+                                                              size_t name_len);
+
+/**
+ * Sets `com.docker.network.bridge.enable_icc`.
+ */
+overlaynet_result overlaynet_gwbridge_builder_set_enable_icc(overlaynet_gwbridge_builder *builder,
+                                                             bool enable);
+
+/**
+ * Sets `com.docker.network.bridge.enable_ip_masquerade`.
+ */
+overlaynet_result overlaynet_gwbridge_builder_set_enable_ip_masquerade(overlaynet_gwbridge_builder *builder,
+                                                                       bool enable);
+
+/**
+ * Sets the IPv4 subnet (default: from the local default pools).
+ */
+overlaynet_result overlaynet_gwbridge_builder_set_subnet(overlaynet_gwbridge_builder *builder,
+                                                         const uint8_t *subnet,
+                                                         size_t subnet_len);
+
+/**
+ * Sets the IPv4 IPAM config (a copy).
+ */
+overlaynet_result overlaynet_gwbridge_builder_set_ipam(overlaynet_gwbridge_builder *builder,
+                                                       const overlaynet_ipam_config *config);
+
+/**
+ * Sets the MTU; checked by build.
+ */
+overlaynet_result overlaynet_gwbridge_builder_set_mtu(overlaynet_gwbridge_builder *builder,
+                                                      uint32_t mtu);
+
+/**
+ * Adds a driver option passed through uninterpreted.
+ */
+overlaynet_result overlaynet_gwbridge_builder_add_driver_option(overlaynet_gwbridge_builder *builder,
+                                                                const uint8_t *key,
+                                                                size_t key_len,
+                                                                const uint8_t *value,
+                                                                size_t value_len);
+
+/**
+ * Validates and stores a new network in `*out_network`. The builder is not consumed.
+ */
+overlaynet_result overlaynet_gwbridge_builder_build(const overlaynet_gwbridge_builder *builder,
+                                                    overlaynet_gwbridge_network **out_network);
+
+/**
+ * Frees a network. NULL is a no-op.
+ */
+void overlaynet_gwbridge_network_free(overlaynet_gwbridge_network *network);
+
+/**
+ * Copies the bridge device name into `buf`.
+ */
+overlaynet_result overlaynet_gwbridge_network_bridge_name(const overlaynet_gwbridge_network *network,
+                                                          uint8_t *buf,
+                                                          size_t len,
+                                                          size_t *out_n);
+
+/**
+ * Copies the IPv4 subnet ("172.18.0.0/16") into `buf`; `OVERLAYNET_RESULT_NOT_FOUND` when
+ * none was set (the local default pools decide).
+ */
+overlaynet_result overlaynet_gwbridge_network_subnet(const overlaynet_gwbridge_network *network,
+                                                     uint8_t *buf,
+                                                     size_t len,
+                                                     size_t *out_n);
+
+/**
+ * Stores the network's Docker driver option map (with the `com.docker.network.bridge.*`
+ * keys) in a new `*out_options`.
+ */
+overlaynet_result overlaynet_gwbridge_network_driver_options(const overlaynet_gwbridge_network *network,
+                                                             overlaynet_options **out_options);
+
+/**
+ * Starts an ingress network spec (named "ingress") in `*out_builder`; free it with
+ * `overlaynet_ingress_builder_free`.
+ */
+overlaynet_result overlaynet_ingress_builder_new(overlaynet_ingress_builder **out_builder);
+
+/**
+ * Frees a builder. NULL is a no-op.
+ */
+void overlaynet_ingress_builder_free(overlaynet_ingress_builder *builder);
+
+/**
+ * Renames the network (default "ingress").
+ */
+overlaynet_result overlaynet_ingress_builder_set_name(overlaynet_ingress_builder *builder,
+                                                      const uint8_t *name,
+                                                      size_t name_len);
+
+/**
+ * Adds a subnet with nothing pinned.
+ */
+overlaynet_result overlaynet_ingress_builder_add_subnet(overlaynet_ingress_builder *builder,
+                                                        const uint8_t *subnet,
+                                                        size_t subnet_len);
+
+/**
+ * Adds a copy of an IPAM config.
+ */
+overlaynet_result overlaynet_ingress_builder_add_ipam(overlaynet_ingress_builder *builder,
+                                                      const overlaynet_ipam_config *config);
+
+/**
+ * Records `--attachable`; build refuses it for ingress, as swarmkit does.
+ */
+overlaynet_result overlaynet_ingress_builder_set_attachable(overlaynet_ingress_builder *builder,
+                                                            bool attachable);
+
+/**
+ * Chooses the encryption profile (`overlaynet_encryption`).
+ */
+overlaynet_result overlaynet_ingress_builder_set_encryption(overlaynet_ingress_builder *builder,
+                                                            uint32_t encryption);
+
+/**
+ * Sets the MTU option; checked by build.
+ */
+overlaynet_result overlaynet_ingress_builder_set_mtu(overlaynet_ingress_builder *builder,
+                                                     uint32_t mtu);
+
+/**
+ * Sets explicit VNIs (`vnis[0..count]`), one per IPv4 subnet.
+ */
+overlaynet_result overlaynet_ingress_builder_set_vnis(overlaynet_ingress_builder *builder,
+                                                      const uint32_t *vnis,
+                                                      size_t count);
+
+/**
+ * Adds a driver option passed through uninterpreted.
+ */
+overlaynet_result overlaynet_ingress_builder_add_driver_option(overlaynet_ingress_builder *builder,
+                                                               const uint8_t *key,
+                                                               size_t key_len,
+                                                               const uint8_t *value,
+                                                               size_t value_len);
+
+/**
+ * Validates and stores a new ingress network in `*out_network`. The builder is not consumed.
+ */
+overlaynet_result overlaynet_ingress_builder_build(const overlaynet_ingress_builder *builder,
+                                                   overlaynet_ingress_network **out_network);
+
+/**
+ * Frees an ingress network. NULL is a no-op.
+ */
+void overlaynet_ingress_network_free(overlaynet_ingress_network *network);
+
+/**
+ * Stores a copy of the ingress network as an overlay network spec in `*out_network` (to read
+ * it with the `overlaynet_overlay_network_*` functions); free that with
+ * `overlaynet_overlay_network_free`.
+ */
+overlaynet_result overlaynet_ingress_network_overlay(const overlaynet_ingress_network *network,
+                                                     overlaynet_overlay_network **out_network);
+
+/**
+ * Stores the ingress network's Docker driver option map in a new `*out_options`.
+ */
+overlaynet_result overlaynet_ingress_network_driver_options(const overlaynet_ingress_network *network,
+                                                            overlaynet_options **out_options);
+
+/**
+ * Creates an IPAM config for `subnet` (e.g. "10.0.1.0/24" or "fd00:1::/64") in
+ * `*out_config`; free it with `overlaynet_ipam_config_free`.
+ */
+overlaynet_result overlaynet_ipam_config_new(const uint8_t *subnet,
+                                             size_t subnet_len,
+                                             overlaynet_ipam_config **out_config);
+
+/**
+ * Frees an IPAM config. NULL is a no-op.
+ */
+void overlaynet_ipam_config_free(overlaynet_ipam_config *config);
+
+/**
+ * Restricts endpoint addresses to `range` (`--ip-range`, a prefix inside the subnet).
+ */
+overlaynet_result overlaynet_ipam_config_set_ip_range(overlaynet_ipam_config *config,
+                                                      const uint8_t *range,
+                                                      size_t range_len);
+
+/**
+ * Pins the gateway address (`--gateway`); default: the first address of the subnet.
+ */
+overlaynet_result overlaynet_ipam_config_set_gateway(overlaynet_ipam_config *config,
+                                                     const uint8_t *gateway,
+                                                     size_t gateway_len);
+
+/**
+ * Reserves `address` under `name` (`--aux-address name=address`).
+ */
+overlaynet_result overlaynet_ipam_config_add_aux_address(overlaynet_ipam_config *config,
+                                                         const uint8_t *name,
+                                                         size_t name_len,
+                                                         const uint8_t *address,
+                                                         size_t address_len);
 
 /**
  * Copies the calling thread's last error message (UTF-8, no NUL terminator) into
@@ -143,10 +763,376 @@ void overlaynet_last_error_clear(void);
 const char *overlaynet_version(void);
 
 /**
+ * Docker's overlay MTU (moby `maxMTU`, exactly): `option_mtu` (0 = unset, i.e. 1500) − 50,
+ * and when `encrypted` − 26 rounded down to a multiple of 4. Writes it to `*out_mtu`.
+ * A non-zero `option_mtu` outside 576..=65535 is `OVERLAYNET_RESULT_INVALID_INPUT`.
+ */
+overlaynet_result overlaynet_mtu_docker(uint32_t option_mtu, bool encrypted, uint32_t *out_mtu);
+
+/**
+ * The MTU that really fits: `option_mtu` (0 = unset, i.e. 1500) − VXLAN overhead for the
+ * underlay `family` (`overlaynet_family`: 50 over IPv4, 70 over IPv6) − the ESP overhead of
+ * `encryption` (`overlaynet_encryption`), rounded down to a multiple of 4 when encrypted.
+ * Equals `overlaynet_mtu_docker` for IPv4 with Docker's profile.
+ */
+overlaynet_result overlaynet_mtu_effective(uint32_t option_mtu,
+                                           uint32_t encryption,
+                                           uint32_t family,
+                                           uint32_t *out_mtu);
+
+/**
+ * Parses a `com.docker.network.driver.mtu` option value as Docker does (Go `strconv.Atoi`,
+ * negative rejected, with Docker's error texts) and checks 576..=65535.
+ */
+overlaynet_result overlaynet_mtu_parse_option(const uint8_t *value,
+                                              size_t value_len,
+                                              uint32_t *out_mtu);
+
+/**
+ * Starts a node configuration for node `id` advertising `advertise_addr` (an IP address,
+ * `--advertise-addr`) in `*out_builder`; free it with `overlaynet_node_builder_free`.
+ */
+overlaynet_result overlaynet_node_builder_new(const uint8_t *id,
+                                              size_t id_len,
+                                              const uint8_t *advertise_addr,
+                                              size_t advertise_addr_len,
+                                              overlaynet_node_builder **out_builder);
+
+/**
+ * Frees a builder. NULL is a no-op.
+ */
+void overlaynet_node_builder_free(overlaynet_node_builder *builder);
+
+/**
+ * Sets `--data-path-addr` (the VTEP address), an IP address.
+ */
+overlaynet_result overlaynet_node_builder_set_data_path_addr(overlaynet_node_builder *builder,
+                                                             const uint8_t *addr,
+                                                             size_t addr_len);
+
+/**
+ * Sets `--listen-addr` as "ip:port" or "[ip6]:port".
+ */
+overlaynet_result overlaynet_node_builder_set_listen_addr(overlaynet_node_builder *builder,
+                                                          const uint8_t *addr,
+                                                          size_t addr_len);
+
+/**
+ * Sets `--data-path-port`: 0 means 4789, else 1024..=49151 (checked by build).
+ */
+overlaynet_result overlaynet_node_builder_set_data_path_port(overlaynet_node_builder *builder,
+                                                             uint16_t port);
+
+/**
+ * Sets the operating system (`overlaynet_node_os`).
+ */
+overlaynet_result overlaynet_node_builder_set_os(overlaynet_node_builder *builder, uint32_t os);
+
+/**
+ * Validates with Docker's rules and stores a new node configuration in `*out_node`. The
+ * builder is not consumed.
+ */
+overlaynet_result overlaynet_node_builder_build(const overlaynet_node_builder *builder,
+                                                overlaynet_node_config **out_node);
+
+/**
+ * Frees a node configuration. NULL is a no-op.
+ */
+void overlaynet_node_config_free(overlaynet_node_config *node);
+
+/**
+ * Copies the VTEP address (data-path address, else advertise address) into `buf`.
+ */
+overlaynet_result overlaynet_node_config_vtep(const overlaynet_node_config *node,
+                                              uint8_t *buf,
+                                              size_t len,
+                                              size_t *out_n);
+
+/**
+ * Copies the bind address (the local IP of the node's tunnels and SAs) into `buf`.
+ */
+overlaynet_result overlaynet_node_config_bind_addr(const overlaynet_node_config *node,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_n);
+
+/**
+ * Stores the effective data-path (VXLAN UDP) port in `*out_port`.
+ */
+overlaynet_result overlaynet_node_config_data_path_port(const overlaynet_node_config *node,
+                                                        uint16_t *out_port);
+
+/**
+ * Stores the underlay address family (`overlaynet_family`, from the VTEP) in `*out_family`.
+ */
+overlaynet_result overlaynet_node_config_underlay_family(const overlaynet_node_config *node,
+                                                         uint32_t *out_family);
+
+/**
+ * Copies the inbound openings the node needs into `rules[0..len]` and their number into
+ * `*out_n` (swarm management/tcp, gossip 7946/tcp+udp, data path/udp, and ESP when
+ * `encrypted`). Too small an array gives `OVERLAYNET_RESULT_BUFFER_TOO_SMALL` and the count.
+ */
+overlaynet_result overlaynet_node_config_firewall_rules(const overlaynet_node_config *node,
+                                                        bool encrypted,
+                                                        overlaynet_firewall_rule *rules,
+                                                        size_t len,
+                                                        size_t *out_n);
+
+/**
+ * Copies the node's firewall needs as an nftables ruleset (table `inet overlaynet`) into
+ * `buf`, ready for `nft -f`.
+ */
+overlaynet_result overlaynet_node_config_firewall_nftables(const overlaynet_node_config *node,
+                                                           bool encrypted,
+                                                           uint8_t *buf,
+                                                           size_t len,
+                                                           size_t *out_n);
+
+/**
+ * Creates an empty option map in `*out_options`; free it with `overlaynet_options_free`.
+ */
+overlaynet_result overlaynet_options_new(overlaynet_options **out_options);
+
+/**
+ * Frees an option map. NULL is a no-op.
+ */
+void overlaynet_options_free(overlaynet_options *options);
+
+/**
+ * Sets `key` to `value`, replacing an existing value.
+ */
+overlaynet_result overlaynet_options_set(overlaynet_options *options,
+                                         const uint8_t *key,
+                                         size_t key_len,
+                                         const uint8_t *value,
+                                         size_t value_len);
+
+/**
+ * Copies the value of `key` into `buf`; `OVERLAYNET_RESULT_NOT_FOUND` when the key is absent.
+ */
+overlaynet_result overlaynet_options_get(const overlaynet_options *options,
+                                         const uint8_t *key,
+                                         size_t key_len,
+                                         uint8_t *buf,
+                                         size_t len,
+                                         size_t *out_n);
+
+/**
+ * Removes `key`; `*out_removed` says whether it was present. `out_removed` may be NULL.
+ */
+overlaynet_result overlaynet_options_remove(overlaynet_options *options,
+                                            const uint8_t *key,
+                                            size_t key_len,
+                                            bool *out_removed);
+
+/**
+ * Stores the number of entries in `*out_count`.
+ */
+overlaynet_result overlaynet_options_count(const overlaynet_options *options, size_t *out_count);
+
+/**
+ * Copies the key of entry `index` (0-based, in key order) into `buf`.
+ */
+overlaynet_result overlaynet_options_key_at(const overlaynet_options *options,
+                                            size_t index,
+                                            uint8_t *buf,
+                                            size_t len,
+                                            size_t *out_n);
+
+/**
+ * Copies the value of entry `index` (0-based, in key order) into `buf`.
+ */
+overlaynet_result overlaynet_options_value_at(const overlaynet_options *options,
+                                              size_t index,
+                                              uint8_t *buf,
+                                              size_t len,
+                                              size_t *out_n);
+
+/**
+ * Starts a spec for the overlay network `name` in `*out_builder`; free it with
+ * `overlaynet_overlay_builder_free`.
+ */
+overlaynet_result overlaynet_overlay_builder_new(const uint8_t *name,
+                                                 size_t name_len,
+                                                 overlaynet_overlay_builder **out_builder);
+
+/**
+ * Starts a spec for `name` from a Docker driver option map: `encrypted`,
+ * `com.docker.network.driver.mtu` and `com.docker.network.driver.overlay.vxlanid_list` are
+ * parsed with Docker's rules and texts (`encrypted` gives the Docker-compatible profile);
+ * every other key is passed through.
+ */
+overlaynet_result overlaynet_overlay_builder_from_options(const uint8_t *name,
+                                                          size_t name_len,
+                                                          const overlaynet_options *options,
+                                                          overlaynet_overlay_builder **out_builder);
+
+/**
+ * Frees a builder. NULL is a no-op.
+ */
+void overlaynet_overlay_builder_free(overlaynet_overlay_builder *builder);
+
+/**
+ * Adds a subnet ("10.0.1.0/24", or IPv6) with nothing pinned.
+ */
+overlaynet_result overlaynet_overlay_builder_add_subnet(overlaynet_overlay_builder *builder,
+                                                        const uint8_t *subnet,
+                                                        size_t subnet_len);
+
+/**
+ * Adds a copy of an IPAM config; its subnet's family decides IPv4 or IPv6.
+ */
+overlaynet_result overlaynet_overlay_builder_add_ipam(overlaynet_overlay_builder *builder,
+                                                      const overlaynet_ipam_config *config);
+
+/**
+ * Allows standalone containers to attach (`--attachable`).
+ */
+overlaynet_result overlaynet_overlay_builder_set_attachable(overlaynet_overlay_builder *builder,
+                                                            bool attachable);
+
+/**
+ * No external connectivity (`--internal`).
+ */
+overlaynet_result overlaynet_overlay_builder_set_internal(overlaynet_overlay_builder *builder,
+                                                          bool internal);
+
+/**
+ * Chooses the encryption profile (`overlaynet_encryption`).
+ */
+overlaynet_result overlaynet_overlay_builder_set_encryption(overlaynet_overlay_builder *builder,
+                                                            uint32_t encryption);
+
+/**
+ * Sets the MTU option (`com.docker.network.driver.mtu`); checked (576..=65535) by build.
+ */
+overlaynet_result overlaynet_overlay_builder_set_mtu(overlaynet_overlay_builder *builder,
+                                                     uint32_t mtu);
+
+/**
+ * Adds a network label.
+ */
+overlaynet_result overlaynet_overlay_builder_add_label(overlaynet_overlay_builder *builder,
+                                                       const uint8_t *key,
+                                                       size_t key_len,
+                                                       const uint8_t *value,
+                                                       size_t value_len);
+
+/**
+ * Sets explicit VNIs (`vnis[0..count]`), one per IPv4 subnet in order; checked by build.
+ */
+overlaynet_result overlaynet_overlay_builder_set_vnis(overlaynet_overlay_builder *builder,
+                                                      const uint32_t *vnis,
+                                                      size_t count);
+
+/**
+ * Adds a driver option passed through uninterpreted (e.g. `dsr`); keys that have a typed
+ * setter are refused by build.
+ */
+overlaynet_result overlaynet_overlay_builder_add_driver_option(overlaynet_overlay_builder *builder,
+                                                               const uint8_t *key,
+                                                               size_t key_len,
+                                                               const uint8_t *value,
+                                                               size_t value_len);
+
+/**
+ * Validates the spec and stores a new network handle in `*out_network` (free it with
+ * `overlaynet_overlay_network_free`). The builder is not consumed: it stays valid, may be
+ * built again and must still be freed.
+ */
+overlaynet_result overlaynet_overlay_builder_build(const overlaynet_overlay_builder *builder,
+                                                   overlaynet_overlay_network **out_network);
+
+/**
+ * Frees a network spec. NULL is a no-op.
+ */
+void overlaynet_overlay_network_free(overlaynet_overlay_network *network);
+
+/**
+ * Copies the network name into `buf`.
+ */
+overlaynet_result overlaynet_overlay_network_name(const overlaynet_overlay_network *network,
+                                                  uint8_t *buf,
+                                                  size_t len,
+                                                  size_t *out_n);
+
+/**
+ * Stores the encryption profile (`overlaynet_encryption`) in `*out_encryption`.
+ */
+overlaynet_result overlaynet_overlay_network_encryption(const overlaynet_overlay_network *network,
+                                                        uint32_t *out_encryption);
+
+/**
+ * Stores the spec's Docker driver option map (the round trip of
+ * `overlaynet_overlay_builder_from_options`; no `vxlanid_list` unless VNIs were explicit) in
+ * a new `*out_options`.
+ */
+overlaynet_result overlaynet_overlay_network_driver_options(const overlaynet_overlay_network *network,
+                                                            overlaynet_options **out_options);
+
+/**
  * A static, NUL-terminated English description of `result` (any `uint32_t`; unknown values
  * give "unknown result code"). The returned pointer is never NULL and must not be freed.
  */
 const char *overlaynet_result_description(uint32_t result);
+
+/**
+ * Parses a `com.docker.network.driver.overlay.vxlanid_list` value ("4097,4098") into
+ * `vnis[0..len]`, with Docker's error text and the range check 1..=16777215; `*out_n` gets
+ * the count.
+ */
+overlaynet_result overlaynet_vni_list_parse(const uint8_t *list,
+                                            size_t list_len,
+                                            uint32_t *vnis,
+                                            size_t len,
+                                            size_t *out_n);
+
+/**
+ * Formats `vnis[0..count]` as a `vxlanid_list` value into `buf`; each must be in
+ * 1..=16777215.
+ */
+overlaynet_result overlaynet_vni_list_format(const uint32_t *vnis,
+                                             size_t count,
+                                             uint8_t *buf,
+                                             size_t len,
+                                             size_t *out_n);
+
+/**
+ * Creates an empty VNI allocator in `*out_allocator`; free it with
+ * `overlaynet_vni_allocator_free`.
+ */
+overlaynet_result overlaynet_vni_allocator_new(overlaynet_vni_allocator **out_allocator);
+
+/**
+ * Frees a VNI allocator. NULL is a no-op.
+ */
+void overlaynet_vni_allocator_free(overlaynet_vni_allocator *allocator);
+
+/**
+ * Allocates the next free VNI (next-fit from 4096, wrapping) into `*out_vni`;
+ * `OVERLAYNET_RESULT_EXHAUSTED` when none is left.
+ */
+overlaynet_result overlaynet_vni_allocator_allocate(overlaynet_vni_allocator *allocator,
+                                                    uint32_t *out_vni);
+
+/**
+ * Reserves exactly `vni` (1..=16777215); `OVERLAYNET_RESULT_CONFLICT` when it is taken.
+ */
+overlaynet_result overlaynet_vni_allocator_reserve(overlaynet_vni_allocator *allocator,
+                                                   uint32_t vni);
+
+/**
+ * Releases `vni`; `OVERLAYNET_RESULT_NOT_FOUND` when it was not allocated.
+ */
+overlaynet_result overlaynet_vni_allocator_release(overlaynet_vni_allocator *allocator,
+                                                   uint32_t vni);
+
+/**
+ * Stores the number of allocated VNIs in `*out_count`.
+ */
+overlaynet_result overlaynet_vni_allocator_count(const overlaynet_vni_allocator *allocator,
+                                                 uint64_t *out_count);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -117,19 +117,8 @@ pub(crate) unsafe fn in_bytes<'a>(
     len: usize,
     what: &str,
 ) -> Result<&'a [u8], Failure> {
-    if len > OVERLAYNET_MAX_INPUT_LEN {
-        return Err(Failure::new(
-            overlaynet_result::InvalidLength,
-            format!(
-                "{what}: length {len} exceeds the maximum input length {OVERLAYNET_MAX_INPUT_LEN}"
-            ),
-        ));
-    }
-    if ptr.is_null() {
-        return if len == 0 { Ok(&[]) } else { Err(null(what)) };
-    }
-    // SAFETY: non-NULL, length bounded above, validity for reads is the caller's contract.
-    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+    // SAFETY: forwarded contract.
+    unsafe { in_array(ptr, len, what) }
 }
 
 /// Borrows a UTF-8 string given as `(ptr, len)`; see [`in_bytes`].
@@ -151,6 +140,33 @@ pub(crate) unsafe fn in_str<'a>(
     })
 }
 
+/// Borrows `count` elements at `ptr`, with the rules of [`in_bytes`] (the limit counts
+/// elements).
+///
+/// # Safety
+/// If `ptr` is non-NULL and `count <= OVERLAYNET_MAX_INPUT_LEN`, `ptr` must be aligned and
+/// valid for reads of `count` elements that stay unchanged for `'a`.
+pub(crate) unsafe fn in_array<'a, T>(
+    ptr: *const T,
+    count: usize,
+    what: &str,
+) -> Result<&'a [T], Failure> {
+    if count > OVERLAYNET_MAX_INPUT_LEN {
+        return Err(Failure::new(
+            overlaynet_result::InvalidLength,
+            format!(
+                "{what}: length {count} exceeds the maximum input length {OVERLAYNET_MAX_INPUT_LEN}"
+            ),
+        ));
+    }
+    if ptr.is_null() {
+        return if count == 0 { Ok(&[]) } else { Err(null(what)) };
+    }
+    // SAFETY: non-NULL, count bounded (1 MiB elements of at most a few bytes stays far below
+    // isize::MAX), validity and alignment are the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
 /// Moves `value` to the heap and hands ownership to C.
 pub(crate) fn into_handle<T>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))
@@ -165,6 +181,12 @@ pub(crate) unsafe fn free_handle<T>(handle: *mut T) {
         // SAFETY: the pointer came from `Box::into_raw` in `into_handle` (caller's contract).
         drop(unsafe { Box::from_raw(handle) });
     }
+}
+
+/// Applies a by-value builder step (`fn(self, ..) -> Self`) to a handle's value in place. The
+/// step runs on a clone, so a panic inside it leaves the handle as it was.
+pub(crate) fn update<T: Clone>(slot: &mut T, step: impl FnOnce(T) -> T) {
+    *slot = step(slot.clone());
 }
 
 /// Borrows a handle.
@@ -208,61 +230,77 @@ pub(crate) unsafe fn out_param<'a, T>(ptr: *mut T, what: &str) -> Result<Out<'a,
         .ok_or_else(|| null(what))
 }
 
-/// A caller-allocated output buffer `(buf, len)` plus the `out_n` pointer that receives the
-/// number of bytes written, or needed when the buffer is too small.
-pub(crate) struct OutBuf<'a> {
-    buf: *mut u8,
+/// A caller-allocated output array `(buf, len)` (bytes for text) plus the `out_n` pointer that
+/// receives the number of elements written, or needed when the array is too small.
+pub(crate) struct OutArray<'a, T> {
+    buf: *mut T,
     len: usize,
     needed: Out<'a, usize>,
 }
 
-impl OutBuf<'_> {
-    /// Copies `bytes` into the buffer (no NUL is added) and reports the length; when the
-    /// buffer is too small, writes nothing but the needed length and fails with
+impl<T: Copy> OutArray<'_, T> {
+    /// Copies `items` into the array (no NUL is added to text) and reports the count; when
+    /// the array is too small, writes nothing but the needed count and fails with
     /// `OVERLAYNET_RESULT_BUFFER_TOO_SMALL`.
-    pub(crate) fn write(self, bytes: &[u8]) -> FfiResult {
-        let needed = bytes.len();
+    pub(crate) fn write(self, items: &[T]) -> FfiResult {
+        let needed = items.len();
         self.needed.write(needed);
         if needed > self.len {
             return Err(Failure::new(
                 overlaynet_result::BufferTooSmall,
                 format!(
-                    "output buffer of {} bytes is too small: {needed} bytes needed",
+                    "output buffer of length {} is too small: {needed} needed",
                     self.len
                 ),
             ));
         }
         if needed > 0 {
-            // SAFETY: `buf` is non-NULL whenever `len > 0` (checked in `out_buf`), valid for
-            // `len >= needed` bytes (caller's contract), and cannot overlap our own `bytes`.
-            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.buf, needed) };
+            // SAFETY: `buf` is non-NULL whenever `len > 0` (checked in `out_array`), valid for
+            // `len >= needed` elements (caller's contract), and cannot overlap our own `items`.
+            unsafe { std::ptr::copy_nonoverlapping(items.as_ptr(), self.buf, needed) };
         }
         Ok(())
     }
 }
 
-/// Checks an output buffer. `(NULL, 0)` is allowed (a size query); `out_n` must not be NULL.
+/// A text output buffer.
+pub(crate) type OutBuf<'a> = OutArray<'a, u8>;
+
+/// Checks an output array. `(NULL, 0)` is allowed (a size query); `out_n` must not be NULL.
 ///
 /// # Safety
-/// `buf` must be NULL or valid for writes of `len` bytes, and `out_n` NULL or valid for a
-/// write of one `size_t`, for `'a`.
+/// `buf` must be NULL or valid and aligned for writes of `len` elements, and `out_n` NULL or
+/// valid for a write of one `size_t`, for `'a`.
+pub(crate) unsafe fn out_array<'a, T>(
+    buf: *mut T,
+    len: usize,
+    out_n: *mut usize,
+) -> Result<OutArray<'a, T>, Failure> {
+    // SAFETY: forwarded contract.
+    let needed = unsafe { out_param(out_n, "out_n") }?;
+    if len > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(Failure::new(
+            overlaynet_result::InvalidLength,
+            format!("output buffer length {len} exceeds PTRDIFF_MAX bytes"),
+        ));
+    }
+    if buf.is_null() && len > 0 {
+        return Err(null("buf"));
+    }
+    Ok(OutArray { buf, len, needed })
+}
+
+/// Checks a text output buffer; see [`out_array`].
+///
+/// # Safety
+/// As [`out_array`].
 pub(crate) unsafe fn out_buf<'a>(
     buf: *mut u8,
     len: usize,
     out_n: *mut usize,
 ) -> Result<OutBuf<'a>, Failure> {
     // SAFETY: forwarded contract.
-    let needed = unsafe { out_param(out_n, "out_n") }?;
-    if len > isize::MAX as usize {
-        return Err(Failure::new(
-            overlaynet_result::InvalidLength,
-            format!("output buffer length {len} exceeds PTRDIFF_MAX"),
-        ));
-    }
-    if buf.is_null() && len > 0 {
-        return Err(null("buf"));
-    }
-    Ok(OutBuf { buf, len, needed })
+    unsafe { out_array(buf, len, out_n) }
 }
 
 /// Converts a `uint32_t` enum argument with `convert`, failing with
@@ -396,6 +434,16 @@ mod tests {
             free_handle(handle);
             free_handle::<String>(std::ptr::null_mut());
         }
+    }
+
+    #[test]
+    fn update_applies_a_by_value_step() {
+        let mut value = String::from("a");
+        update(&mut value, |v| v + "b");
+        assert_eq!(value, "ab");
+        let caught = catch_unwind(AssertUnwindSafe(|| update(&mut value, |_| panic!("step"))));
+        assert!(caught.is_err());
+        assert_eq!(value, "ab", "a panicking step leaves the value unchanged");
     }
 
     #[test]

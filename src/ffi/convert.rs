@@ -160,24 +160,45 @@ mod tests {
     #[test]
     fn enums_decode_and_reject_undefined_values() {
         assert_eq!(encryption(2), Ok(Encryption::Hardened));
-        assert_eq!(encryption(3).unwrap_err().code, overlaynet_result::InvalidEnum);
+        assert_eq!(
+            encryption(3).unwrap_err().code,
+            overlaynet_result::InvalidEnum
+        );
         assert_eq!(family(6), Ok(Family::V6));
-        assert_eq!(family(0).unwrap_err().message, "family: 0 is not a defined value");
+        assert_eq!(
+            family(0).unwrap_err().message,
+            "family: 0 is not a defined value"
+        );
         assert_eq!(node_os(1), Ok(NodeOs::Windows));
         assert!(node_os(u32::MAX).is_err());
-        for e in [Encryption::Off, Encryption::DockerCompatible, Encryption::Hardened] {
+        for e in [
+            Encryption::Off,
+            Encryption::DockerCompatible,
+            Encryption::Hardened,
+        ] {
             assert_eq!(encryption(overlaynet_encryption::from(e) as u32), Ok(e));
         }
     }
 
     #[test]
     fn addresses_parse_with_named_errors() {
-        assert_eq!(parse_net("10.0.1.0/24", "subnet").unwrap().to_string(), "10.0.1.0/24");
+        assert_eq!(
+            parse_net("10.0.1.0/24", "subnet").unwrap().to_string(),
+            "10.0.1.0/24"
+        );
         let err = parse_net("10.0.1.0/33", "subnet").unwrap_err();
         assert_eq!(err.code, overlaynet_result::InvalidInput);
-        assert_eq!(err.message, "invalid subnet \"10.0.1.0/33\": invalid IP address syntax");
+        assert_eq!(
+            err.message,
+            "invalid subnet \"10.0.1.0/33\": invalid IP address syntax"
+        );
         assert!(parse_ip("fd00::1", "gateway").is_ok());
         assert!(parse_ipv4("fd00::1", "address").is_err());
-        assert_eq!(parse_socket_addr("[::1]:2377", "listen address").unwrap().port(), 2377);
+        assert_eq!(
+            parse_socket_addr("[::1]:2377", "listen address")
+                .unwrap()
+                .port(),
+            2377
+        );
     }
 }

@@ -24,8 +24,18 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod boundary;
+pub mod cluster;
+pub mod convert;
+pub mod gwbridge;
+pub mod ingress;
+pub mod ipam;
 pub mod last_error;
+pub mod mtu;
+pub mod node;
+pub mod options;
+pub mod overlay;
 pub mod result;
+pub mod vni;
 
 pub use boundary::OVERLAYNET_MAX_INPUT_LEN;
 pub use result::overlaynet_result;

@@ -4,7 +4,8 @@
 use super::boundary::{guard, in_str, out_param};
 use super::convert;
 use super::result::overlaynet_result;
-use crate::model::{check_mtu, docker_mtu, effective_mtu, parse_mtu};
+use crate::model::options::{check_mtu, parse_mtu};
+use crate::model::{docker_mtu, effective_mtu};
 
 /// `0` means "option unset" (Docker's default 1500 applies), as in moby's `maxMTU`.
 fn option_mtu(value: u32) -> Result<Option<u32>, super::boundary::Failure> {
@@ -47,7 +48,11 @@ pub unsafe extern "C" fn overlaynet_mtu_effective(
         // SAFETY: forwarded from the module contract.
         let out = unsafe { out_param(out_mtu, "out_mtu") }?;
         let (encryption, family) = (convert::encryption(encryption)?, convert::family(family)?);
-        out.write(effective_mtu(self::option_mtu(option_mtu)?, encryption, family));
+        out.write(effective_mtu(
+            self::option_mtu(option_mtu)?,
+            encryption,
+            family,
+        ));
         Ok(())
     })
 }
@@ -62,7 +67,12 @@ pub unsafe extern "C" fn overlaynet_mtu_parse_option(
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
-        let (value, out) = unsafe { (in_str(value, value_len, "value")?, out_param(out_mtu, "out_mtu")?) };
+        let (value, out) = unsafe {
+            (
+                in_str(value, value_len, "value")?,
+                out_param(out_mtu, "out_mtu")?,
+            )
+        };
         out.write(parse_mtu(value)?);
         Ok(())
     })

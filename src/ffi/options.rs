@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::boundary::{Failure, free_handle, guard, handle_mut, handle_ref, in_str, into_handle, out_buf, out_param};
+use super::boundary::{
+    Failure, free_handle, guard, guard_value, handle_mut, handle_ref, in_str, into_handle, out_buf,
+    out_param,
+};
 use super::result::overlaynet_result;
 
 /// An opaque Docker driver option map (string keys and values, sorted by key).
@@ -22,7 +25,10 @@ impl overlaynet_options {
         self.map.iter().nth(index).ok_or_else(|| {
             Failure::new(
                 overlaynet_result::IndexOutOfRange,
-                format!("option index {index} is out of range: the map has {} entries", self.map.len()),
+                format!(
+                    "option index {index} is out of range: the map has {} entries",
+                    self.map.len()
+                ),
             )
         })
     }
@@ -30,7 +36,9 @@ impl overlaynet_options {
 
 /// Creates an empty option map in `*out_options`; free it with `overlaynet_options_free`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn overlaynet_options_new(out_options: *mut *mut overlaynet_options) -> overlaynet_result {
+pub unsafe extern "C" fn overlaynet_options_new(
+    out_options: *mut *mut overlaynet_options,
+) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
         let out = unsafe { out_param(out_options, "out_options") }?;
@@ -42,8 +50,8 @@ pub unsafe extern "C" fn overlaynet_options_new(out_options: *mut *mut overlayne
 /// Frees an option map. NULL is a no-op.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn overlaynet_options_free(options: *mut overlaynet_options) {
-    // SAFETY: forwarded from the module contract (NULL or a live handle, not used again).
-    guard(|| Ok(unsafe { free_handle(options) }));
+    // SAFETY: NULL or a live handle the caller gives up (module contract).
+    guard_value((), || unsafe { free_handle(options) });
 }
 
 /// Sets `key` to `value`, replacing an existing value.
@@ -58,7 +66,11 @@ pub unsafe extern "C" fn overlaynet_options_set(
     guard(|| {
         // SAFETY: forwarded from the module contract.
         let (options, key, value) = unsafe {
-            (handle_mut(options, "options")?, in_str(key, key_len, "key")?, in_str(value, value_len, "value")?)
+            (
+                handle_mut(options, "options")?,
+                in_str(key, key_len, "key")?,
+                in_str(value, value_len, "value")?,
+            )
         };
         options.map.insert(key.to_owned(), value.to_owned());
         Ok(())
@@ -77,10 +89,18 @@ pub unsafe extern "C" fn overlaynet_options_get(
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
-        let (options, key, out) =
-            unsafe { (handle_ref(options, "options")?, in_str(key, key_len, "key")?, out_buf(buf, len, out_n)?) };
+        let (options, key, out) = unsafe {
+            (
+                handle_ref(options, "options")?,
+                in_str(key, key_len, "key")?,
+                out_buf(buf, len, out_n)?,
+            )
+        };
         let value = options.map.get(key).ok_or_else(|| {
-            Failure::new(overlaynet_result::NotFound, format!("option {key:?} is not set"))
+            Failure::new(
+                overlaynet_result::NotFound,
+                format!("option {key:?} is not set"),
+            )
         })?;
         out.write(value.as_bytes())
     })
@@ -96,7 +116,12 @@ pub unsafe extern "C" fn overlaynet_options_remove(
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
-        let (options, key) = unsafe { (handle_mut(options, "options")?, in_str(key, key_len, "key")?) };
+        let (options, key) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                in_str(key, key_len, "key")?,
+            )
+        };
         let removed = options.map.remove(key).is_some();
         // SAFETY: NULL or writable (module contract).
         if let Some(out) = unsafe { out_removed.as_mut() } {
@@ -114,7 +139,12 @@ pub unsafe extern "C" fn overlaynet_options_count(
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
-        let (options, out) = unsafe { (handle_ref(options, "options")?, out_param(out_count, "out_count")?) };
+        let (options, out) = unsafe {
+            (
+                handle_ref(options, "options")?,
+                out_param(out_count, "out_count")?,
+            )
+        };
         out.write(options.map.len());
         Ok(())
     })
@@ -131,7 +161,8 @@ pub unsafe extern "C" fn overlaynet_options_key_at(
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
-        let (options, out) = unsafe { (handle_ref(options, "options")?, out_buf(buf, len, out_n)?) };
+        let (options, out) =
+            unsafe { (handle_ref(options, "options")?, out_buf(buf, len, out_n)?) };
         out.write(options.entry(index)?.0.as_bytes())
     })
 }
@@ -147,7 +178,8 @@ pub unsafe extern "C" fn overlaynet_options_value_at(
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
-        let (options, out) = unsafe { (handle_ref(options, "options")?, out_buf(buf, len, out_n)?) };
+        let (options, out) =
+            unsafe { (handle_ref(options, "options")?, out_buf(buf, len, out_n)?) };
         out.write(options.entry(index)?.1.as_bytes())
     })
 }

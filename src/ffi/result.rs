@@ -6,6 +6,7 @@
 use std::ffi::c_char;
 
 use super::boundary::guard_value;
+use crate::model::ModelError;
 
 /// What an `overlaynet_*` function returns. `OVERLAYNET_RESULT_OK` is 0, so `if (rc)` means
 /// failure; every failure code is in 7001..=7099 and leaves a message for
@@ -89,7 +90,63 @@ impl overlaynet_result {
     /// The code for a crate error. Adding a variant to [`crate::Error`] makes this match
     /// non-exhaustive, so every new module picks its codes here.
     pub fn from_error(error: &crate::Error) -> overlaynet_result {
-        match *error {}
+        #[allow(unreachable_patterns)] // other modules' variants arrive on parallel branches
+        match error {
+            crate::Error::Model(error) => Self::from_model_error(error),
+            _ => Self::InvalidInput,
+        }
+    }
+
+    fn from_model_error(error: &ModelError) -> overlaynet_result {
+        use ModelError::*;
+        match error {
+            InvalidName { .. }
+            | SubnetNotMasked { .. }
+            | SubnetWrongFamily { .. }
+            | SubnetTooSmall { .. }
+            | IpRangeBiggerThanSubnet { .. }
+            | IpRangeNotMasked { .. }
+            | IpRangeOutsideSubnet { .. }
+            | IpRangeWrongFamily { .. }
+            | GatewayOutsideSubnet { .. }
+            | GatewayWrongFamily { .. }
+            | AuxAddressOutsideSubnet { .. }
+            | AuxAddressWrongFamily { .. }
+            | ReservedAddress { .. }
+            | VniOutOfRange { .. }
+            | InvalidVni { .. }
+            | InsufficientVnis { .. }
+            | TooManyVnis { .. }
+            | DuplicateVni { .. }
+            | MtuParse { .. }
+            | NegativeMtu { .. }
+            | MtuOutOfRange { .. }
+            | InvalidBoolOption { .. }
+            | InvalidBridgeName { .. }
+            | TypedOptionKey { .. }
+            | AttachableIngress
+            | DataPathPortOutOfRange { .. }
+            | UnspecifiedAdvertiseAddr
+            | UnspecifiedDataPathAddr
+            | PoolSizeOutOfRange { .. }
+            | PoolTooSmall { .. }
+            | AddressOutOfRange { .. }
+            | InvalidEncryptionProfile { .. } => Self::InvalidInput,
+            OverlappingSubnets { .. }
+            | VniInUse { .. }
+            | SecondIngress { .. }
+            | NetworkExists { .. }
+            | NodeExists { .. }
+            | AddressInUse { .. } => Self::Conflict,
+            NetworkNotFound { .. }
+            | NodeNotFound { .. }
+            | VniNotAllocated { .. }
+            | AddressNotAllocated { .. } => Self::NotFound,
+            VnisExhausted { .. } | PoolsExhausted | AddressesExhausted { .. } => Self::Exhausted,
+            IngressInUse { .. } | NoIngressNetwork { .. } | EncryptionOnWindowsNode { .. } => {
+                Self::Refused
+            }
+        }
     }
 }
 

@@ -1,0 +1,545 @@
+//! `overlaynet_address_pools`, `overlaynet_cluster` and `overlaynet_network_state`: the swarm
+//! registry that hands out subnets, VNIs and endpoint addresses and enforces the rules that
+//! span networks and nodes.
+
+use ipnet::{IpNet, Ipv4Net};
+
+use super::boundary::{
+    Failure, free_handle, guard, guard_value, handle_mut, handle_ref, in_str, into_handle, out_buf,
+    out_param,
+};
+use super::convert::{self, parse_ipv4, parse_net};
+use super::ingress::overlaynet_ingress_network;
+use super::node::overlaynet_node_config;
+use super::options::overlaynet_options;
+use super::overlay::overlaynet_overlay_network;
+use super::result::overlaynet_result;
+use crate::model::{AddressPools, Cluster, EndpointAddress, ModelError, NetworkState, SubnetState};
+
+/// Opaque address pools that subnets are cut from.
+#[allow(non_camel_case_types)]
+pub struct overlaynet_address_pools {
+    pools: AddressPools,
+}
+
+/// An opaque cluster registry.
+#[allow(non_camel_case_types)]
+pub struct overlaynet_cluster {
+    cluster: Cluster,
+}
+
+/// An opaque snapshot of one registered network: subnets, gateways, VNIs, MTU, options.
+#[allow(non_camel_case_types)]
+pub struct overlaynet_network_state {
+    state: NetworkState,
+}
+
+/// An endpoint address handed out by the cluster.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct overlaynet_endpoint {
+    /// The IPv4 address, in network byte order (`address[0]` is the first octet).
+    pub address: [u8; 4],
+    /// The prefix length of its subnet.
+    pub prefix_len: u8,
+    /// The MAC Docker derives from it (`02:42:` + the four octets).
+    pub mac: [u8; 6],
+    /// The VXLAN network identifier of its subnet.
+    pub vni: u32,
+}
+
+impl From<EndpointAddress> for overlaynet_endpoint {
+    fn from(endpoint: EndpointAddress) -> Self {
+        overlaynet_endpoint {
+            address: endpoint.address.addr().octets(),
+            prefix_len: endpoint.address.prefix_len(),
+            mac: endpoint.mac.octets(),
+            vni: endpoint.vni.get(),
+        }
+    }
+}
+
+/// Creates swarm address pools in `*out_pools` from `pools` (comma-separated IPv4 prefixes,
+/// `swarm init --default-addr-pool`; empty = Docker's default 10.0.0.0/8) and `mask_len`
+/// (`--default-addr-pool-mask-length`, 0 = 24), with Docker's validation and texts.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_address_pools_new(
+    pools: *const u8,
+    pools_len: usize,
+    mask_len: u32,
+    out_pools: *mut *mut overlaynet_address_pools,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (text, out) = unsafe {
+            (
+                in_str(pools, pools_len, "pools")?,
+                out_param(out_pools, "out_pools")?,
+            )
+        };
+        let prefixes = text
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| match parse_net(p.trim(), "address pool")? {
+                IpNet::V4(v4) => Ok(v4),
+                IpNet::V6(_) => Err(Failure::new(
+                    overlaynet_result::InvalidInput,
+                    format!("invalid address pool {p:?}: default address pools must be IPv4"),
+                )),
+            })
+            .collect::<Result<Vec<Ipv4Net>, Failure>>()?;
+        let pools = AddressPools::swarm(&prefixes, mask_len)?;
+        out.write(into_handle(overlaynet_address_pools { pools }));
+        Ok(())
+    })
+}
+
+/// Frees address pools. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_address_pools_free(pools: *mut overlaynet_address_pools) {
+    // SAFETY: NULL or a live handle the caller gives up (module contract).
+    guard_value((), || unsafe { free_handle(pools) });
+}
+
+/// Creates an empty cluster in `*out_cluster` cutting subnets from a copy of `pools` (NULL =
+/// Docker's swarm default, 10.0.0.0/8 in /24s); free it with `overlaynet_cluster_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_new(
+    pools: *const overlaynet_address_pools,
+    out_cluster: *mut *mut overlaynet_cluster,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract; `pools` may be NULL.
+        let (pools, out) = unsafe { (pools.as_ref(), out_param(out_cluster, "out_cluster")?) };
+        let pools = pools.map_or_else(AddressPools::swarm_default, |p| p.pools.clone());
+        out.write(into_handle(overlaynet_cluster {
+            cluster: Cluster::new(pools),
+        }));
+        Ok(())
+    })
+}
+
+/// Frees a cluster. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_free(cluster: *mut overlaynet_cluster) {
+    // SAFETY: NULL or a live handle the caller gives up (module contract).
+    guard_value((), || unsafe { free_handle(cluster) });
+}
+
+/// Registers a copy of an overlay network: missing subnets come from the pools, missing VNIs
+/// from 4096 on; overlaps, name and VNI clashes are refused and leave the cluster unchanged.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_create_overlay(
+    cluster: *mut overlaynet_cluster,
+    network: *const overlaynet_overlay_network,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, n) = unsafe {
+            (
+                handle_mut(cluster, "cluster")?,
+                handle_ref(network, "network")?,
+            )
+        };
+        c.cluster.create_overlay(n.network.clone())?;
+        Ok(())
+    })
+}
+
+/// Registers a copy of the ingress network; a second one is `OVERLAYNET_RESULT_CONFLICT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_create_ingress(
+    cluster: *mut overlaynet_cluster,
+    network: *const overlaynet_ingress_network,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, n) = unsafe {
+            (
+                handle_mut(cluster, "cluster")?,
+                handle_ref(network, "network")?,
+            )
+        };
+        c.cluster.create_ingress(n.network.clone())?;
+        Ok(())
+    })
+}
+
+/// Removes network `name`, freeing its subnets and VNIs. The ingress network cannot be removed
+/// while a service publishes ports through it (`OVERLAYNET_RESULT_REFUSED`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_remove_network(
+    cluster: *mut overlaynet_cluster,
+    name: *const u8,
+    name_len: usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, name) = unsafe {
+            (
+                handle_mut(cluster, "cluster")?,
+                in_str(name, name_len, "name")?,
+            )
+        };
+        c.cluster.remove_network(name)?;
+        Ok(())
+    })
+}
+
+/// Adds a copy of a node; a Windows node is refused while an encrypted network exists.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_add_node(
+    cluster: *mut overlaynet_cluster,
+    node: *const overlaynet_node_config,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, n) = unsafe { (handle_mut(cluster, "cluster")?, handle_ref(node, "node")?) };
+        c.cluster.add_node(n.node.clone())?;
+        Ok(())
+    })
+}
+
+/// Removes node `id`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_remove_node(
+    cluster: *mut overlaynet_cluster,
+    id: *const u8,
+    id_len: usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, id) = unsafe { (handle_mut(cluster, "cluster")?, in_str(id, id_len, "id")?) };
+        c.cluster.remove_node(id)?;
+        Ok(())
+    })
+}
+
+/// Records that `service` publishes ports in ingress mode (needs an ingress network).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_add_ingress_publisher(
+    cluster: *mut overlaynet_cluster,
+    service: *const u8,
+    service_len: usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, service) = unsafe {
+            (
+                handle_mut(cluster, "cluster")?,
+                in_str(service, service_len, "service")?,
+            )
+        };
+        c.cluster.add_ingress_publisher(service)?;
+        Ok(())
+    })
+}
+
+/// Records that `service` no longer publishes ingress ports; `OVERLAYNET_RESULT_NOT_FOUND`
+/// when it did not.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_remove_ingress_publisher(
+    cluster: *mut overlaynet_cluster,
+    service: *const u8,
+    service_len: usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, service) = unsafe {
+            (
+                handle_mut(cluster, "cluster")?,
+                in_str(service, service_len, "service")?,
+            )
+        };
+        if !c.cluster.remove_ingress_publisher(service) {
+            return Err(Failure::new(
+                overlaynet_result::NotFound,
+                format!("service {service} does not publish ingress ports"),
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// Allocates the next endpoint address on network `name` (serially, subnet by subnet) into
+/// `*out_endpoint`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_allocate_endpoint(
+    cluster: *mut overlaynet_cluster,
+    name: *const u8,
+    name_len: usize,
+    out_endpoint: *mut overlaynet_endpoint,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, name, out) = unsafe {
+            (
+                handle_mut(cluster, "cluster")?,
+                in_str(name, name_len, "name")?,
+                out_param(out_endpoint, "out_endpoint")?,
+            )
+        };
+        out.write(c.cluster.allocate_endpoint(name)?.into());
+        Ok(())
+    })
+}
+
+/// Allocates exactly `address` (an IPv4 address, Docker's `--ip`) on network `name` into
+/// `*out_endpoint`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_allocate_endpoint_address(
+    cluster: *mut overlaynet_cluster,
+    name: *const u8,
+    name_len: usize,
+    address: *const u8,
+    address_len: usize,
+    out_endpoint: *mut overlaynet_endpoint,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, name, address, out) = unsafe {
+            (
+                handle_mut(cluster, "cluster")?,
+                in_str(name, name_len, "name")?,
+                in_str(address, address_len, "address")?,
+                out_param(out_endpoint, "out_endpoint")?,
+            )
+        };
+        let address = parse_ipv4(address, "address")?;
+        let network = c
+            .cluster
+            .network_mut(name)
+            .ok_or_else(|| ModelError::NetworkNotFound { name: name.into() })?;
+        out.write(network.allocate_endpoint_address(address)?.into());
+        Ok(())
+    })
+}
+
+/// Releases the endpoint `address` (an IPv4 address) on network `name`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_release_endpoint(
+    cluster: *mut overlaynet_cluster,
+    name: *const u8,
+    name_len: usize,
+    address: *const u8,
+    address_len: usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, name, address) = unsafe {
+            (
+                handle_mut(cluster, "cluster")?,
+                in_str(name, name_len, "name")?,
+                in_str(address, address_len, "address")?,
+            )
+        };
+        c.cluster
+            .release_endpoint(name, parse_ipv4(address, "address")?)?;
+        Ok(())
+    })
+}
+
+/// Stores a snapshot of network `name` in a new `*out_state` (free it with
+/// `overlaynet_network_state_free`); later cluster changes do not affect it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_network(
+    cluster: *const overlaynet_cluster,
+    name: *const u8,
+    name_len: usize,
+    out_state: *mut *mut overlaynet_network_state,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, name, out) = unsafe {
+            (
+                handle_ref(cluster, "cluster")?,
+                in_str(name, name_len, "name")?,
+                out_param(out_state, "out_state")?,
+            )
+        };
+        let state = c
+            .cluster
+            .network(name)
+            .ok_or_else(|| ModelError::NetworkNotFound { name: name.into() })?;
+        out.write(into_handle(overlaynet_network_state {
+            state: state.clone(),
+        }));
+        Ok(())
+    })
+}
+
+/// Frees a network snapshot. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_free(state: *mut overlaynet_network_state) {
+    // SAFETY: NULL or a live handle the caller gives up (module contract).
+    guard_value((), || unsafe { free_handle(state) });
+}
+
+impl overlaynet_network_state {
+    fn subnet(&self, index: usize) -> Result<&SubnetState, Failure> {
+        let subnets = self.state.subnets();
+        subnets.get(index).ok_or_else(|| {
+            Failure::new(
+                overlaynet_result::IndexOutOfRange,
+                format!(
+                    "subnet index {index} is out of range: network {} has {} IPv4 subnets",
+                    self.state.name(),
+                    subnets.len()
+                ),
+            )
+        })
+    }
+}
+
+/// Copies the network name into `buf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_name(
+    state: *const overlaynet_network_state,
+    buf: *mut u8,
+    len: usize,
+    out_n: *mut usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (s, out) = unsafe { (handle_ref(state, "state")?, out_buf(buf, len, out_n)?) };
+        out.write(s.state.name().as_bytes())
+    })
+}
+
+/// Stores the number of IPv4 subnets in `*out_count`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_subnet_count(
+    state: *const overlaynet_network_state,
+    out_count: *mut usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (s, out) = unsafe {
+            (
+                handle_ref(state, "state")?,
+                out_param(out_count, "out_count")?,
+            )
+        };
+        out.write(s.state.subnets().len());
+        Ok(())
+    })
+}
+
+/// Copies IPv4 subnet `index` ("10.0.1.0/24") into `buf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_subnet(
+    state: *const overlaynet_network_state,
+    index: usize,
+    buf: *mut u8,
+    len: usize,
+    out_n: *mut usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (s, out) = unsafe { (handle_ref(state, "state")?, out_buf(buf, len, out_n)?) };
+        out.write(s.subnet(index)?.subnet().to_string().as_bytes())
+    })
+}
+
+/// Copies the gateway of IPv4 subnet `index` ("10.0.1.1") into `buf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_gateway(
+    state: *const overlaynet_network_state,
+    index: usize,
+    buf: *mut u8,
+    len: usize,
+    out_n: *mut usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (s, out) = unsafe { (handle_ref(state, "state")?, out_buf(buf, len, out_n)?) };
+        out.write(s.subnet(index)?.gateway().to_string().as_bytes())
+    })
+}
+
+/// Stores the VNI of IPv4 subnet `index` in `*out_vni`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_vni(
+    state: *const overlaynet_network_state,
+    index: usize,
+    out_vni: *mut u32,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (s, out) = unsafe { (handle_ref(state, "state")?, out_param(out_vni, "out_vni")?) };
+        out.write(s.subnet(index)?.vni().get());
+        Ok(())
+    })
+}
+
+/// Stores the MTU for the VXLAN link and veths over an underlay of `family`
+/// (`overlaynet_family`) in `*out_mtu`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_effective_mtu(
+    state: *const overlaynet_network_state,
+    family: u32,
+    out_mtu: *mut u32,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (s, out) = unsafe { (handle_ref(state, "state")?, out_param(out_mtu, "out_mtu")?) };
+        out.write(s.state.effective_mtu(convert::family(family)?));
+        Ok(())
+    })
+}
+
+/// Stores the MTU Docker would use (its `maxMTU`) in `*out_mtu`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_docker_mtu(
+    state: *const overlaynet_network_state,
+    out_mtu: *mut u32,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (s, out) = unsafe { (handle_ref(state, "state")?, out_param(out_mtu, "out_mtu")?) };
+        out.write(s.state.docker_mtu());
+        Ok(())
+    })
+}
+
+/// Stores the driver option map swarm hands the workers (with `vxlanid_list` = the VNIs in
+/// subnet order) in a new `*out_options`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_driver_options(
+    state: *const overlaynet_network_state,
+    out_options: *mut *mut overlaynet_options,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (s, out) = unsafe {
+            (
+                handle_ref(state, "state")?,
+                out_param(out_options, "out_options")?,
+            )
+        };
+        out.write(overlaynet_options::new_handle(s.state.driver_options()));
+        Ok(())
+    })
+}
+
+/// Stores the spec the network was created from in a new `*out_network`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_network_state_spec(
+    state: *const overlaynet_network_state,
+    out_network: *mut *mut overlaynet_overlay_network,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (s, out) = unsafe {
+            (
+                handle_ref(state, "state")?,
+                out_param(out_network, "out_network")?,
+            )
+        };
+        out.write(into_handle(overlaynet_overlay_network {
+            network: s.state.spec().clone(),
+        }));
+        Ok(())
+    })
+}
