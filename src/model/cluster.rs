@@ -413,3 +413,304 @@ impl Cluster {
             .release_endpoint(address)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> IpNet {
+        s.parse().unwrap_or_else(|_| panic!("bad test prefix {s}"))
+    }
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap_or_else(|_| panic!("bad test address {s}"))
+    }
+    fn overlay(name: &str) -> super::super::overlay::OverlayNetworkBuilder {
+        OverlayNetwork::builder(name)
+    }
+    fn spec(b: super::super::overlay::OverlayNetworkBuilder) -> OverlayNetwork {
+        b.build().unwrap_or_else(|e| panic!("{e}"))
+    }
+    fn node(id: &str, os: NodeOs) -> NodeConfig {
+        NodeConfig::builder(id, IpAddr::V4(ip("192.168.1.10")))
+            .os(os)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+    fn ingress() -> IngressNetwork {
+        IngressNetwork::builder()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// Run a failing operation and check it changed nothing.
+    fn refused(
+        c: &mut Cluster,
+        op: impl FnOnce(&mut Cluster) -> Result<(), ModelError>,
+    ) -> ModelError {
+        let before = c.clone();
+        let err = op(c)
+            .err()
+            .unwrap_or_else(|| panic!("operation was expected to fail"));
+        assert!(
+            *c == before,
+            "a failed operation changed the cluster: {err}"
+        );
+        err
+    }
+
+    #[test]
+    fn auto_subnets_and_vnis_follow_swarm() {
+        let mut c = Cluster::default();
+        let vnis = |c: &Cluster, n: &str| c.network(n).map(|n| n.vnis()).unwrap_or_default();
+        c.create_ingress(ingress())
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("{e}"));
+        c.create_overlay(spec(overlay("web")))
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ing = c
+            .ingress()
+            .map(|n| (n.subnets()[0].subnet(), n.subnets()[0].gateway()));
+        assert_eq!(ing, Some((ip("10.0.0.0").into_net(24), ip("10.0.0.1"))));
+        assert_eq!(
+            vnis(&c, "ingress")
+                .iter()
+                .map(|v| v.get())
+                .collect::<Vec<_>>(),
+            vec![4096]
+        );
+        let web = c.network("web").map(|n| n.driver_options());
+        assert_eq!(
+            web.and_then(|m| m
+                .get("com.docker.network.driver.overlay.vxlanid_list")
+                .cloned()),
+            Some("4097".to_string())
+        );
+        assert_eq!(
+            c.network("web").map(|n| n.subnets()[0].subnet()),
+            Some(ip("10.0.1.0").into_net(24))
+        );
+    }
+
+    #[test]
+    fn explicit_subnets_and_vnis_with_vxlanid_list_in_subnet_order() {
+        let mut c = Cluster::default();
+        let s = spec(
+            overlay("app")
+                .subnet(net("10.20.2.0/24"))
+                .subnet(net("10.20.1.0/24"))
+                .vnis([7002, 7001]),
+        );
+        let state = c.create_overlay(s).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            state
+                .driver_options()
+                .get("com.docker.network.driver.overlay.vxlanid_list")
+                .map(String::as_str),
+            Some("7002,7001")
+        );
+        assert_eq!(state.subnets()[1].gateway(), ip("10.20.1.1"));
+        assert!(
+            c.vni_allocator()
+                .is_allocated(Vni::new(7001).unwrap_or_else(|e| panic!("{e}")))
+        );
+    }
+
+    #[test]
+    fn cross_network_rules_refuse_and_leave_state_unchanged() {
+        let mut c = Cluster::default();
+        c.create_overlay(spec(overlay("a").subnet(net("10.5.0.0/16")).vnis([5000])))
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("{e}"));
+        c.create_ingress(ingress())
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("{e}"));
+
+        let e = refused(&mut c, |c| {
+            c.create_overlay(spec(overlay("b").subnet(net("10.5.3.0/24"))))
+                .map(|_| ())
+        });
+        assert_eq!(
+            e.to_string(),
+            "invalid pool request: Pool overlaps with other one on this address space (10.5.3.0/24 overlaps 10.5.0.0/16 of network a)"
+        );
+        let e = refused(&mut c, |c| {
+            c.create_overlay(spec(overlay("b").subnet(net("10.6.0.0/24")).vnis([5000])))
+                .map(|_| ())
+        });
+        assert_eq!(
+            e.to_string(),
+            "could not assign vxlan id 5000 to pool 10.6.0.0/24: requested bit is already allocated"
+        );
+        let e = refused(&mut c, |c| c.create_overlay(spec(overlay("a"))).map(|_| ()));
+        assert_eq!(e.to_string(), "network with name a already exists");
+        let second = IngressNetwork::builder()
+            .name("ingress2")
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = refused(&mut c, |c| c.create_ingress(second).map(|_| ()));
+        assert_eq!(
+            e.to_string(),
+            "ingress network (ingress) is already present"
+        );
+
+        // Windows node vs encryption, both directions.
+        c.add_node(node("win1", NodeOs::Windows))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = refused(&mut c, |c| {
+            c.create_overlay(spec(overlay("sec").encrypted(true)))
+                .map(|_| ())
+        });
+        assert_eq!(
+            e,
+            ModelError::EncryptionOnWindowsNode {
+                network: "sec".into(),
+                node: "win1".into()
+            }
+        );
+        c.remove_node("win1")
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("{e}"));
+        c.create_overlay(spec(overlay("sec").encrypted(true)))
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = refused(&mut c, |c| c.add_node(node("win2", NodeOs::Windows)));
+        assert!(e.to_string().contains("node win2 runs Windows"), "{e}");
+        c.add_node(node("lin1", NodeOs::Linux))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = refused(&mut c, |c| c.add_node(node("lin1", NodeOs::Linux)));
+        assert_eq!(e, ModelError::NodeExists { id: "lin1".into() });
+        let e = refused(&mut c, |c| c.remove_node("nope").map(|_| ()));
+        assert_eq!(e, ModelError::NodeNotFound { id: "nope".into() });
+    }
+
+    #[test]
+    fn ingress_cannot_go_while_ports_are_published() {
+        let mut c = Cluster::default();
+        let e = refused(&mut c, |c| c.add_ingress_publisher("svc1"));
+        assert!(matches!(e, ModelError::NoIngressNetwork { .. }));
+        c.create_ingress(ingress())
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("{e}"));
+        c.add_ingress_publisher("svc1")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = refused(&mut c, |c| c.remove_network("ingress").map(|_| ()));
+        assert_eq!(
+            e.to_string(),
+            "ingress network cannot be removed because service svc1 depends on it"
+        );
+        assert!(c.remove_ingress_publisher("svc1"));
+        assert!(c.remove_network("ingress").is_ok());
+        assert!(c.ingress().is_none());
+        let e = refused(&mut c, |c| c.remove_network("ingress").map(|_| ()));
+        assert_eq!(e.to_string(), "network ingress not found");
+    }
+
+    #[test]
+    fn remove_frees_subnets_and_vnis_for_reuse() {
+        let mut c = Cluster::default();
+        for name in ["a", "b"] {
+            c.create_overlay(spec(overlay(name)))
+                .map(|_| ())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let removed = c.remove_network("a").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(removed.subnets()[0].subnet(), ip("10.0.0.0").into_net(24));
+        let vni = removed.vnis()[0];
+        assert!(!c.vni_allocator().is_allocated(vni));
+        let state = c
+            .create_overlay(spec(overlay("c")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            state.subnets()[0].subnet(),
+            ip("10.0.0.0").into_net(24),
+            "subnet reused"
+        );
+        assert_eq!(
+            state.vnis()[0].get(),
+            4098,
+            "VNIs are serial, not reused at once"
+        );
+    }
+
+    #[test]
+    fn pool_exhaustion_is_atomic() {
+        let pools = AddressPools::swarm(&["10.9.0.0/29".parse().unwrap_or_default()], 29);
+        let mut c = Cluster::new(pools.unwrap_or_else(|e| panic!("{e}")));
+        c.create_overlay(spec(overlay("a")))
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = refused(&mut c, |c| c.create_overlay(spec(overlay("b"))).map(|_| ()));
+        assert_eq!(e, ModelError::PoolsExhausted);
+    }
+
+    #[test]
+    fn endpoints_get_serial_addresses_macs_and_vnis() {
+        let mut c = Cluster::default();
+        let s = spec(
+            overlay("app")
+                .subnet(net("10.30.0.0/30"))
+                .subnet(net("10.31.0.0/24")),
+        );
+        c.create_overlay(s)
+            .map(|_| ())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let first = c.allocate_endpoint("app").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.address.to_string(), "10.30.0.2/30");
+        assert_eq!(first.mac.to_string(), "02:42:0a:1e:00:02");
+        let second = c.allocate_endpoint("app").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            second.address.to_string(),
+            "10.31.0.2/24",
+            "first subnet full, next one used"
+        );
+        assert_ne!(first.vni, second.vni);
+        assert_eq!(c.release_endpoint("app", ip("10.30.0.2")), Ok(()));
+        let e = refused(&mut c, |c| c.release_endpoint("app", ip("10.30.0.2")));
+        assert!(matches!(e, ModelError::AddressNotAllocated { .. }));
+        let e = refused(&mut c, |c| c.release_endpoint("app", ip("10.99.0.2")));
+        assert!(matches!(e, ModelError::AddressOutOfRange { .. }));
+        let e = refused(&mut c, |c| c.allocate_endpoint("nope").map(|_| ()));
+        assert!(matches!(e, ModelError::NetworkNotFound { .. }));
+        let net_state = c
+            .network_mut("app")
+            .unwrap_or_else(|| panic!("app missing"));
+        assert!(net_state.allocate_endpoint_address(ip("10.31.0.9")).is_ok());
+        assert!(matches!(
+            net_state.allocate_endpoint_address(ip("10.31.0.9")),
+            Err(ModelError::AddressInUse { .. })
+        ));
+    }
+
+    #[test]
+    fn effective_mtu_per_profile() {
+        let mut c = Cluster::default();
+        let state = c
+            .create_overlay(spec(overlay("h").encrypted(true)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (state.effective_mtu(Family::V4), state.docker_mtu()),
+            (1416, 1424)
+        );
+        let state = c
+            .create_overlay(spec(
+                overlay("d")
+                    .encryption(Encryption::DockerCompatible)
+                    .mtu(1400),
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (state.effective_mtu(Family::V4), state.docker_mtu()),
+            (1324, 1324)
+        );
+        assert_eq!(state.effective_mtu(Family::V6), 1304);
+    }
+
+    trait IntoNet {
+        fn into_net(self, len: u8) -> Ipv4Net;
+    }
+    impl IntoNet for Ipv4Addr {
+        fn into_net(self, len: u8) -> Ipv4Net {
+            Ipv4Net::new(self, len).unwrap_or_else(|e| panic!("{e}"))
+        }
+    }
+}

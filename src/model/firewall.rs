@@ -113,3 +113,63 @@ pub fn render_nftables(rules: &[FirewallRule]) -> String {
     out.push_str("\t}\n}\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(port: u16) -> NodeConfig {
+        NodeConfig::builder(
+            "n1",
+            "192.168.1.10".parse().unwrap_or_else(|_| panic!("bad")),
+        )
+        .data_path_port(port)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn requirements_match_docker_docs() {
+        let ports = |rules: Vec<FirewallRule>| {
+            rules
+                .into_iter()
+                .map(|r| (r.port, r.protocol))
+                .collect::<Vec<_>>()
+        };
+        use FirewallProtocol::*;
+        assert_eq!(
+            ports(node(0).firewall_requirements(false)),
+            vec![
+                (Some(2377), Tcp),
+                (Some(7946), Tcp),
+                (Some(7946), Udp),
+                (Some(4789), Udp)
+            ]
+        );
+        assert_eq!(
+            ports(node(7789).firewall_requirements(true)),
+            vec![
+                (Some(2377), Tcp),
+                (Some(7946), Tcp),
+                (Some(7946), Udp),
+                (Some(7789), Udp),
+                (None, Esp)
+            ]
+        );
+    }
+
+    #[test]
+    fn nftables_text() {
+        let text = render_nftables(&node(0).firewall_requirements(true));
+        assert!(text.starts_with("table inet overlaynet {\n\tchain input {\n"));
+        assert!(
+            text.contains(
+                "\t\ttcp dport 2377 accept comment \"swarm cluster management (raft)\"\n"
+            )
+        );
+        assert!(text.contains("\t\tudp dport 7946 accept"));
+        assert!(text.contains("\t\tudp dport 4789 accept comment \"overlay data path (VXLAN)\"\n"));
+        assert!(text.contains("\t\tmeta l4proto esp accept"));
+        assert!(!render_nftables(&node(0).firewall_requirements(false)).contains("esp"));
+    }
+}

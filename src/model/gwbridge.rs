@@ -232,3 +232,96 @@ fn validate_bridge_name(name: &str) -> Result<(), ModelError> {
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_mobys() {
+        let g = GwBridgeNetwork::builder()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(g.name(), "docker_gwbridge");
+        assert_eq!(
+            g.driver_options(),
+            map(&[
+                ("com.docker.network.bridge.enable_icc", "false"),
+                ("com.docker.network.bridge.enable_ip_masquerade", "true"),
+                ("com.docker.network.bridge.name", "docker_gwbridge"),
+            ])
+        );
+        assert_eq!(g.subnet(), None);
+    }
+
+    #[test]
+    fn option_map_round_trip_and_go_bools() {
+        let docker = map(&[
+            ("com.docker.network.bridge.enable_icc", "true"),
+            ("com.docker.network.bridge.enable_ip_masquerade", "false"),
+            ("com.docker.network.bridge.name", "gwbr0"),
+            ("com.docker.network.driver.mtu", "1400"),
+            ("com.docker.network.bridge.host_binding_ipv4", "0.0.0.0"),
+        ]);
+        let g = GwBridgeNetworkBuilder::from_docker_options(&docker)
+            .and_then(GwBridgeNetworkBuilder::build)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(g.enable_icc() && !g.enable_ip_masquerade());
+        assert_eq!((g.bridge_name(), g.mtu()), ("gwbr0", Some(1400)));
+        assert_eq!(g.driver_options(), docker);
+        let short = map(&[("com.docker.network.bridge.enable_icc", "T")]);
+        let g = GwBridgeNetworkBuilder::from_docker_options(&short)
+            .and_then(GwBridgeNetworkBuilder::build);
+        assert_eq!(g.map(|g| g.enable_icc()), Ok(true));
+        let bad = map(&[("com.docker.network.bridge.enable_icc", "yes")]);
+        assert!(matches!(
+            GwBridgeNetworkBuilder::from_docker_options(&bad),
+            Err(ModelError::InvalidBoolOption { .. })
+        ));
+    }
+
+    #[test]
+    fn subnet_gateway_and_name_rules() {
+        let g = GwBridgeNetwork::builder()
+            .subnet("172.30.0.0/16".parse().unwrap_or_default())
+            .enable_icc(true)
+            .enable_ip_masquerade(false)
+            .bridge_name("gw0")
+            .label("a", "b")
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(g.gateway(), "172.30.0.1".parse().ok());
+        let err = |b: GwBridgeNetworkBuilder| b.build().err();
+        assert!(matches!(
+            err(GwBridgeNetwork::builder().bridge_name("a-very-long-bridge")),
+            Some(ModelError::InvalidBridgeName { .. })
+        ));
+        assert!(matches!(
+            err(GwBridgeNetwork::builder().bridge_name("a/b")),
+            Some(ModelError::InvalidBridgeName { .. })
+        ));
+        assert!(matches!(
+            err(GwBridgeNetwork::builder().bridge_name("")),
+            Some(ModelError::InvalidBridgeName { .. })
+        ));
+        assert!(matches!(
+            err(GwBridgeNetwork::builder().subnet("172.30.0.1/16".parse().unwrap_or_default())),
+            Some(ModelError::SubnetNotMasked { .. })
+        ));
+        assert!(matches!(
+            err(GwBridgeNetwork::builder().mtu(10)),
+            Some(ModelError::MtuOutOfRange { .. })
+        ));
+        assert!(matches!(
+            err(GwBridgeNetwork::builder().driver_option("com.docker.network.bridge.name", "x")),
+            Some(ModelError::TypedOptionKey { .. })
+        ));
+    }
+}

@@ -159,3 +159,65 @@ impl NodeConfigBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or_else(|_| panic!("bad test address {s}"))
+    }
+
+    #[test]
+    fn address_roles_follow_docker() {
+        let n = NodeConfig::builder("m1", ip("192.168.1.10"))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n.vtep(), ip("192.168.1.10"));
+        assert_eq!(
+            n.bind_addr(),
+            ip("192.168.1.10"),
+            "0.0.0.0 listen → advertise address"
+        );
+        assert_eq!(n.data_path_port(), 4789, "0 → 4789");
+        assert_eq!(n.listen_addr().port(), 2377);
+        assert_eq!(n.underlay_family(), Family::V4);
+
+        let n = NodeConfig::builder("m2", ip("192.168.1.10"))
+            .data_path_addr(ip("2001:db8::10"))
+            .listen_addr("10.1.1.1:4000".parse().unwrap_or_else(|_| panic!("bad")))
+            .data_path_port(7789)
+            .os(NodeOs::Windows)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n.vtep(), ip("2001:db8::10"));
+        assert_eq!(n.bind_addr(), ip("10.1.1.1"));
+        assert_eq!(n.underlay_family(), Family::V6);
+        assert_eq!(n.data_path_port(), 7789);
+        assert_eq!(n.os(), NodeOs::Windows);
+    }
+
+    #[test]
+    fn docker_validation_texts() {
+        let err = |b: NodeConfigBuilder| b.build().err().map(|e| e.to_string()).unwrap_or_default();
+        let b = || NodeConfig::builder("m1", ip("192.168.1.10"));
+        assert_eq!(
+            err(b().data_path_port(1023)),
+            "Datapath port number is not in valid range (1024-49151) : 1023"
+        );
+        assert_eq!(
+            err(b().data_path_port(49152)),
+            "Datapath port number is not in valid range (1024-49151) : 49152"
+        );
+        assert!(b().data_path_port(1024).build().is_ok());
+        assert!(b().data_path_port(49151).build().is_ok());
+        assert_eq!(
+            err(NodeConfig::builder("m1", ip("0.0.0.0"))),
+            "advertise address must be a non-zero IP address or network interface (with optional port number)"
+        );
+        assert_eq!(
+            err(b().data_path_addr(ip("::"))),
+            "data path address must be a non-zero IP address or network interface (without a port number)"
+        );
+    }
+}

@@ -377,3 +377,225 @@ fn validate_vnis(raw: &[u32], subnets: usize) -> Result<Vec<Vni>, ModelError> {
     }
     Ok(vnis)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> IpNet {
+        s.parse().unwrap_or_else(|_| panic!("bad test prefix {s}"))
+    }
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+    fn build_err(b: OverlayNetworkBuilder) -> ModelError {
+        match b.build() {
+            Ok(n) => panic!("expected an error, built {n:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn builder_sets_every_field() {
+        let n = OverlayNetwork::builder("app")
+            .subnet(net("10.0.1.0/24"))
+            .subnet(net("fd00:1::/64"))
+            .attachable(true)
+            .internal(true)
+            .encrypted(true)
+            .mtu(1400)
+            .label("team", "web")
+            .vnis([4200])
+            .driver_option("dsr", "")
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n.name(), "app");
+        assert_eq!(n.ipv4_configs().len(), 1);
+        assert_eq!(n.ipv6_configs().len(), 1);
+        assert!(n.is_attachable() && n.is_internal() && !n.is_ingress());
+        assert_eq!(n.encryption(), Encryption::Hardened);
+        assert_eq!(n.mtu(), Some(1400));
+        assert_eq!(n.labels().get("team").map(String::as_str), Some("web"));
+        assert_eq!(
+            n.explicit_vnis()
+                .iter()
+                .map(|v| v.get())
+                .collect::<Vec<_>>(),
+            vec![4200]
+        );
+        assert_eq!(
+            n.driver_options(),
+            map(&[
+                ("com.docker.network.driver.mtu", "1400"),
+                ("com.docker.network.driver.overlay.vxlanid_list", "4200"),
+                ("com.overlaynet.encryption", "hardened"),
+                ("dsr", ""),
+                ("encrypted", ""),
+            ])
+        );
+    }
+
+    #[test]
+    fn docker_option_map_round_trips_exactly() {
+        let docker = map(&[
+            ("com.docker.network.driver.mtu", "1450"),
+            (
+                "com.docker.network.driver.overlay.vxlanid_list",
+                "4097,4098",
+            ),
+            ("encrypted", ""),
+            ("dsr", "true"),
+            ("com.example.unknown", "kept"),
+        ]);
+        let n = OverlayNetworkBuilder::from_docker_options("web", &docker)
+            .map(|b| b.subnet(net("10.0.1.0/24")).subnet(net("10.0.2.0/24")))
+            .and_then(OverlayNetworkBuilder::build)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            n.encryption(),
+            Encryption::DockerCompatible,
+            "Docker maps stay Docker-exact"
+        );
+        assert_eq!(n.mtu(), Some(1450));
+        assert_eq!(
+            n.extra_options(),
+            &map(&[("com.example.unknown", "kept"), ("dsr", "true")])
+        );
+        assert_eq!(n.driver_options(), docker);
+    }
+
+    #[test]
+    fn hardened_and_off_round_trip() {
+        for enc in [
+            Encryption::Off,
+            Encryption::DockerCompatible,
+            Encryption::Hardened,
+        ] {
+            let n = OverlayNetwork::builder("n").encryption(enc).build();
+            let n = n.unwrap_or_else(|e| panic!("{e}"));
+            let back = OverlayNetworkBuilder::from_docker_options("n", &n.driver_options())
+                .and_then(OverlayNetworkBuilder::build);
+            assert_eq!(back, Ok(n));
+        }
+        let bad = map(&[("encrypted", ""), ("com.overlaynet.encryption", "chacha")]);
+        assert!(matches!(
+            OverlayNetworkBuilder::from_docker_options("n", &bad),
+            Err(ModelError::InvalidEncryptionProfile { .. })
+        ));
+        let orphan = map(&[("com.overlaynet.encryption", "hardened")]);
+        assert!(OverlayNetworkBuilder::from_docker_options("n", &orphan).is_err());
+    }
+
+    #[test]
+    fn option_map_parse_errors() {
+        let parse = |pairs: &[(&str, &str)]| {
+            OverlayNetworkBuilder::from_docker_options("n", &map(pairs))
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(
+            parse(&[("com.docker.network.driver.overlay.vxlanid_list", "12,abc")]),
+            Some("invalid vxlan id value \"abc\" passed".into())
+        );
+        assert_eq!(
+            parse(&[("com.docker.network.driver.mtu", "x")]),
+            Some("failed to parse x: strconv.Atoi: parsing \"x\": invalid syntax".into())
+        );
+        assert_eq!(
+            parse(&[("com.docker.network.driver.mtu", "-5")]),
+            Some("invalid MTU value: -5".into())
+        );
+    }
+
+    #[test]
+    fn vni_count_and_range_rules() {
+        let two = || {
+            OverlayNetwork::builder("n")
+                .subnet(net("10.0.1.0/24"))
+                .subnet(net("10.0.2.0/24"))
+        };
+        assert_eq!(
+            build_err(two().vnis([5000])).to_string(),
+            "insufficient vnis(1) passed to overlay"
+        );
+        assert_eq!(
+            build_err(two().vnis([5000, 5001, 5002])),
+            ModelError::TooManyVnis {
+                vnis: 3,
+                subnets: 2
+            }
+        );
+        assert_eq!(
+            build_err(two().vnis([5000, 5000])),
+            ModelError::DuplicateVni { vni: 5000 }
+        );
+        assert_eq!(
+            build_err(two().vnis([0, 1])),
+            ModelError::VniOutOfRange { vni: 0 }
+        );
+        assert_eq!(
+            build_err(two().vnis([1, 1 << 24])),
+            ModelError::VniOutOfRange { vni: 1 << 24 }
+        );
+        assert!(two().vnis([1, 16_777_215]).build().is_ok());
+        // No subnet given: the cluster picks one, so exactly one VNI may be given.
+        assert!(OverlayNetwork::builder("n").vnis([4097]).build().is_ok());
+        assert!(
+            OverlayNetwork::builder("n")
+                .vnis([4097, 4098])
+                .build()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn ipam_overlap_mtu_name_and_typed_key_rules() {
+        let b = OverlayNetwork::builder("n")
+            .subnet(net("10.0.0.0/16"))
+            .subnet(net("10.0.3.0/24"));
+        assert_eq!(
+            build_err(b),
+            ModelError::OverlappingSubnets {
+                subnet: net("10.0.3.0/24"),
+                existing: net("10.0.0.0/16"),
+                network: "n".into()
+            }
+        );
+        let gw = IpamConfig::new(net("10.0.1.0/24")).gateway(
+            "10.0.2.1"
+                .parse()
+                .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+        );
+        assert!(matches!(
+            build_err(OverlayNetwork::builder("n").ipam(gw)),
+            ModelError::GatewayOutsideSubnet { .. }
+        ));
+        assert!(matches!(
+            build_err(OverlayNetwork::builder("n").mtu(100)),
+            ModelError::MtuOutOfRange { mtu: 100, .. }
+        ));
+        assert!(matches!(
+            build_err(OverlayNetwork::builder("n").mtu(70000)),
+            ModelError::MtuOutOfRange { .. }
+        ));
+        assert!(matches!(
+            build_err(OverlayNetwork::builder("")),
+            ModelError::InvalidName { .. }
+        ));
+        assert!(matches!(
+            build_err(OverlayNetwork::builder("a b")),
+            ModelError::InvalidName { .. }
+        ));
+        assert!(matches!(
+            build_err(OverlayNetwork::builder("-a")),
+            ModelError::InvalidName { .. }
+        ));
+        assert_eq!(
+            build_err(OverlayNetwork::builder("n").driver_option("encrypted", "")).to_string(),
+            "driver option encrypted has a typed builder method; use it instead of a raw option"
+        );
+    }
+}
