@@ -205,6 +205,114 @@ typedef uint32_t overlaynet_result;
 #endif // __cplusplus
 
 /**
+ * The encryption profile of an overlay network (values of `uint32_t encryption` arguments).
+ */
+enum overlaynet_encryption
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Cleartext VXLAN.
+   */
+  OVERLAYNET_ENCRYPTION_OFF = 0,
+  /**
+   * Docker's `encrypted` option exactly (8-byte ICV, no ESN): interoperable with Docker.
+   */
+  OVERLAYNET_ENCRYPTION_DOCKER_COMPATIBLE = 1,
+  /**
+   * The hardened profile (16-byte ICV, 64-bit ESN, replay window).
+   */
+  OVERLAYNET_ENCRYPTION_HARDENED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_encryption overlaynet_encryption;
+#else
+typedef uint32_t overlaynet_encryption;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * An address family (values of `uint32_t family` arguments): the IP version number.
+ */
+enum overlaynet_family
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * IPv4.
+   */
+  OVERLAYNET_FAMILY_IPV4 = 4,
+  /**
+   * IPv6.
+   */
+  OVERLAYNET_FAMILY_IPV6 = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_family overlaynet_family;
+#else
+typedef uint32_t overlaynet_family;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A node's operating system (values of `uint32_t os` arguments).
+ */
+enum overlaynet_node_os
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Linux.
+   */
+  OVERLAYNET_NODE_OS_LINUX = 0,
+  /**
+   * Windows (no overlay encryption).
+   */
+  OVERLAYNET_NODE_OS_WINDOWS = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_node_os overlaynet_node_os;
+#else
+typedef uint32_t overlaynet_node_os;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The protocol of a firewall rule.
+ */
+enum overlaynet_protocol
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * TCP.
+   */
+  OVERLAYNET_PROTOCOL_TCP = 6,
+  /**
+   * UDP.
+   */
+  OVERLAYNET_PROTOCOL_UDP = 17,
+  /**
+   * IPsec ESP (no ports).
+   */
+  OVERLAYNET_PROTOCOL_ESP = 50,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_protocol overlaynet_protocol;
+#else
+typedef uint32_t overlaynet_protocol;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Opaque address pools that subnets are cut from.
  */
 typedef struct overlaynet_address_pools overlaynet_address_pools;
