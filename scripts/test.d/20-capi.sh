@@ -25,6 +25,14 @@ awk '
   END { if (count == 0) { print "no functions found in the header"; bad = 1 } ; exit bad }
 ' include/overlaynet.h
 
+echo "--- the misuse test calls every function of the header"
+missing=$(grep -o 'overlaynet_[a-z0-9_]*(' include/overlaynet.h | tr -d '(' | sort -u | while read -r fn; do
+  grep -qE "$fn[(,]" tests/c/misuse.c || echo "$fn"
+done)
+if [ -n "$missing" ]; then
+  echo "tests/c/misuse.c does not exercise: $missing" >&2; exit 1
+fi
+
 echo "--- header compiles as C99 and as C++"
 printf '#include "overlaynet.h"\nint main(void) { return 0; }\n' > "$work/h.c"
 cc -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only -Iinclude "$work/h.c"
