@@ -15,9 +15,17 @@ fn nft_check(ruleset: &str) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn nft");
-    child.stdin.take().expect("stdin").write_all(ruleset.as_bytes()).expect("write ruleset");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(ruleset.as_bytes())
+        .expect("write ruleset");
     let out = child.wait_with_output().expect("wait for nft");
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

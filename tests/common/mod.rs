@@ -47,12 +47,17 @@ pub fn require_root_and_tools(tools: &[&str]) -> bool {
     if !require(is_root(), "root (network namespaces)") {
         return false;
     }
-    tools.iter().all(|t| require(has_tool(t), &format!("the `{t}` tool")))
+    tools
+        .iter()
+        .all(|t| require(has_tool(t), &format!("the `{t}` tool")))
 }
 
 /// Run a shell command, panicking with its output when it fails.
 pub fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").args(["-c", cmd]).output().expect("spawn sh");
+    let out = Command::new("sh")
+        .args(["-c", cmd])
+        .output()
+        .expect("spawn sh");
     assert!(
         out.status.success(),
         "command failed: {cmd}\nstdout: {}\nstderr: {}",
@@ -81,12 +86,18 @@ impl Netns {
 
     /// Run a shell command inside the namespace.
     pub fn sh(&self, cmd: &str) -> String {
-        sh(&format!("ip netns exec {} sh -c '{}'", self.name, cmd.replace('\'', "'\\''")))
+        sh(&format!(
+            "ip netns exec {} sh -c '{}'",
+            self.name,
+            cmd.replace('\'', "'\\''")
+        ))
     }
 }
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
