@@ -229,6 +229,7 @@ impl Cluster {
     }
 
     fn create(&mut self, spec: OverlayNetwork) -> Result<&NetworkState, ModelError> {
+        spec.validate()?;
         let name = spec.name().to_string();
         if self.networks.contains_key(&name) {
             return Err(ModelError::NetworkExists { name });
@@ -367,6 +368,7 @@ impl Cluster {
 
     /// Add a node. A Windows node is refused while an encrypted network exists.
     pub fn add_node(&mut self, node: NodeConfig) -> Result<(), ModelError> {
+        node.validate()?;
         if self.nodes.contains_key(node.id()) {
             return Err(ModelError::NodeExists {
                 id: node.id().to_string(),
@@ -703,6 +705,23 @@ mod tests {
             (1324, 1324)
         );
         assert_eq!(state.effective_mtu(Family::V6), 1304);
+    }
+
+    #[test]
+    fn deserialised_specs_are_held_to_the_builder_rules() {
+        let good = spec(overlay("a").subnet(net("10.1.0.0/24")));
+        let json = serde_json::to_string(&good).unwrap_or_default();
+        let bad: OverlayNetwork = serde_json::from_str(&json.replace("10.1.0.0/24", "10.1.0.1/24"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut c = Cluster::default();
+        let e = refused(&mut c, |c| c.create_overlay(bad).map(|_| ()));
+        assert!(matches!(e, ModelError::SubnetNotMasked { .. }));
+        let n = node("n1", NodeOs::Linux);
+        let json = serde_json::to_string(&n).unwrap_or_default();
+        let bad: NodeConfig =
+            serde_json::from_str(&json.replace("4789", "80")).unwrap_or_else(|e| panic!("{e}"));
+        let e = refused(&mut c, |c| c.add_node(bad));
+        assert_eq!(e, ModelError::DataPathPortOutOfRange { port: 80 });
     }
 
     trait IntoNet {

@@ -93,3 +93,38 @@ impl IngressNetworkBuilder {
         self.0.build().map(IngressNetwork)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_swarmkit_rule() {
+        let i = IngressNetwork::builder()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(i.as_overlay().name(), "ingress");
+        assert!(i.as_overlay().is_ingress() && !i.as_overlay().is_attachable());
+        let err = IngressNetwork::builder().attachable(true).build();
+        assert_eq!(
+            err.map_err(|e| e.to_string()),
+            Err("ingress network cannot be attachable".to_string())
+        );
+        let named = IngressNetwork::builder()
+            .name("mesh")
+            .subnet("10.255.0.0/16".parse().unwrap_or_default())
+            .encryption(Encryption::DockerCompatible)
+            .mtu(1400)
+            .vnis([4096])
+            .label("k", "v")
+            .driver_option("dsr", "")
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(named.as_overlay().name(), "mesh");
+        assert_eq!(
+            named.driver_options().get("encrypted").map(String::as_str),
+            Some("")
+        );
+        assert!(named.clone().into_overlay().is_ingress());
+    }
+}

@@ -137,6 +137,26 @@ impl NodeConfigBuilder {
 
     /// Validate with Docker's rules and texts.
     pub fn build(self) -> Result<NodeConfig, ModelError> {
+        let node = NodeConfig {
+            id: self.id,
+            os: self.os,
+            advertise_addr: self.advertise_addr,
+            data_path_addr: self.data_path_addr,
+            listen_addr: self.listen_addr,
+            data_path_port: if self.data_path_port == 0 {
+                DEFAULT_DATA_PATH_PORT
+            } else {
+                self.data_path_port
+            },
+        };
+        node.validate()?;
+        Ok(node)
+    }
+}
+
+impl NodeConfig {
+    /// The rules `build` applies; the cluster applies them again to deserialised configs.
+    pub(crate) fn validate(&self) -> Result<(), ModelError> {
         super::overlay::validate_name(&self.id)?;
         if self.advertise_addr.is_unspecified() {
             return Err(ModelError::UnspecifiedAdvertiseAddr);
@@ -144,19 +164,12 @@ impl NodeConfigBuilder {
         if self.data_path_addr.is_some_and(|a| a.is_unspecified()) {
             return Err(ModelError::UnspecifiedDataPathAddr);
         }
-        let data_path_port = match self.data_path_port {
-            0 => DEFAULT_DATA_PATH_PORT,
-            p if (MIN_DATA_PATH_PORT..=MAX_DATA_PATH_PORT).contains(&p) => p,
-            port => return Err(ModelError::DataPathPortOutOfRange { port }),
-        };
-        Ok(NodeConfig {
-            id: self.id,
-            os: self.os,
-            advertise_addr: self.advertise_addr,
-            data_path_addr: self.data_path_addr,
-            listen_addr: self.listen_addr,
-            data_path_port,
-        })
+        if !(MIN_DATA_PATH_PORT..=MAX_DATA_PATH_PORT).contains(&self.data_path_port) {
+            return Err(ModelError::DataPathPortOutOfRange {
+                port: self.data_path_port,
+            });
+        }
+        Ok(())
     }
 }
 

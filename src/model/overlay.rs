@@ -274,26 +274,41 @@ impl OverlayNetworkBuilder {
             raw_vnis,
             raw_mtu,
         } = self;
-        validate_name(&spec.name)?;
-        if let Some(key) = spec.extra_options.keys().find(|k| is_typed_key(k)) {
+        spec.mtu = raw_mtu.map(options::check_mtu).transpose()?;
+        spec.vnis = raw_vnis
+            .iter()
+            .map(|&v| Vni::new(v))
+            .collect::<Result<_, _>>()?;
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+impl OverlayNetwork {
+    /// Every rule a single spec must satisfy. `build` runs it; the cluster runs it again so a
+    /// spec that arrived through deserialisation is held to the same rules.
+    pub(crate) fn validate(&self) -> Result<(), ModelError> {
+        validate_name(&self.name)?;
+        if let Some(key) = self.extra_options.keys().find(|k| is_typed_key(k)) {
             return Err(ModelError::TypedOptionKey { key: key.clone() });
         }
-        if spec.ingress && spec.attachable {
+        if self.ingress && self.attachable {
             return Err(ModelError::AttachableIngress);
         }
-        for config in &spec.ipv4 {
+        for config in &self.ipv4 {
             config.validate(Family::V4)?;
         }
-        for config in &spec.ipv6 {
+        for config in &self.ipv6 {
             config.validate(Family::V6)?;
         }
         check_no_overlap(
-            &spec.name,
-            spec.ipv4.iter().chain(&spec.ipv6).map(IpamConfig::subnet),
+            &self.name,
+            self.ipv4.iter().chain(&self.ipv6).map(IpamConfig::subnet),
         )?;
-        spec.mtu = raw_mtu.map(options::check_mtu).transpose()?;
-        spec.vnis = validate_vnis(&raw_vnis, spec.ipv4_subnet_count())?;
-        Ok(spec)
+        if let Some(mtu) = self.mtu {
+            options::check_mtu(u64::from(mtu))?;
+        }
+        validate_vnis(&self.vnis, self.ipv4_subnet_count())
     }
 }
 
@@ -350,14 +365,10 @@ pub(crate) fn overlaps(a: &IpNet, b: &IpNet) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
-fn validate_vnis(raw: &[u32], subnets: usize) -> Result<Vec<Vni>, ModelError> {
-    if raw.is_empty() {
-        return Ok(Vec::new());
+fn validate_vnis(vnis: &[Vni], subnets: usize) -> Result<(), ModelError> {
+    if vnis.is_empty() {
+        return Ok(());
     }
-    let vnis = raw
-        .iter()
-        .map(|&v| Vni::new(v))
-        .collect::<Result<Vec<_>, _>>()?;
     for (i, v) in vnis.iter().enumerate() {
         if vnis[..i].contains(v) {
             return Err(ModelError::DuplicateVni { vni: v.get() });
@@ -375,7 +386,7 @@ fn validate_vnis(raw: &[u32], subnets: usize) -> Result<Vec<Vni>, ModelError> {
             subnets,
         });
     }
-    Ok(vnis)
+    Ok(())
 }
 
 #[cfg(test)]
