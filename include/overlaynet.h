@@ -711,6 +711,15 @@ overlaynet_result overlaynet_gwbridge_network_subnet(const overlaynet_gwbridge_n
                                                      size_t *out_n);
 
 /**
+ * Copies the IPv4 gateway ("172.18.0.1") into `buf`; `OVERLAYNET_RESULT_NOT_FOUND` when no
+ * subnet was set.
+ */
+overlaynet_result overlaynet_gwbridge_network_gateway(const overlaynet_gwbridge_network *network,
+                                                      uint8_t *buf,
+                                                      size_t len,
+                                                      size_t *out_n);
+
+/**
  * Stores the network's Docker driver option map (with the `com.docker.network.bridge.*`
  * keys) in a new `*out_options`.
  */

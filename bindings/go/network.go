@@ -428,6 +428,18 @@ func (n *GwBridgeNetwork) Subnet() (netip.Prefix, error) {
 	return netip.ParsePrefix(s)
 }
 
+// Gateway returns the IPv4 gateway; ErrNotFound when the local pools decide the subnet.
+func (n *GwBridgeNetwork) Gateway() (netip.Addr, error) {
+	s, err := readString(func(b *C.uint8_t, l C.size_t, out *C.size_t) C.overlaynet_result {
+		return C.overlaynet_gwbridge_network_gateway(n.h.ptr, b, l, out)
+	})
+	runtime.KeepAlive(n)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return netip.ParseAddr(s)
+}
+
 // DriverOptions returns the network's Docker driver option map.
 func (n *GwBridgeNetwork) DriverOptions() (map[string]string, error) {
 	m, err := fetchOptions(func(out **C.overlaynet_options) C.overlaynet_result {

@@ -152,6 +152,9 @@ func TestGwBridgeAndIngress(t *testing.T) {
 	if s, err := gw.Subnet(); err != nil || s.String() != "172.18.0.0/16" {
 		t.Fatalf("subnet = %v, %v", s, err)
 	}
+	if g, err := gw.Gateway(); err != nil || g.String() != "172.18.0.1" {
+		t.Fatalf("gateway = %v, %v", g, err)
+	}
 	opts, _ := gw.DriverOptions()
 	if opts["com.docker.network.bridge.enable_icc"] != "false" || opts["com.docker.network.bridge.enable_ip_masquerade"] != "true" {
 		t.Fatalf("options = %v", opts)

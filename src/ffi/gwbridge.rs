@@ -283,6 +283,28 @@ pub unsafe extern "C" fn overlaynet_gwbridge_network_subnet(
     })
 }
 
+/// Copies the IPv4 gateway ("172.18.0.1") into `buf`; `OVERLAYNET_RESULT_NOT_FOUND` when no
+/// subnet was set.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_gwbridge_network_gateway(
+    network: *const overlaynet_gwbridge_network,
+    buf: *mut u8,
+    len: usize,
+    out_n: *mut usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (n, out) = unsafe { (handle_ref(network, "network")?, out_buf(buf, len, out_n)?) };
+        let gateway = n.network.gateway().ok_or_else(|| {
+            Failure::new(
+                overlaynet_result::NotFound,
+                "the network has no explicit subnet",
+            )
+        })?;
+        out.write(gateway.to_string().as_bytes())
+    })
+}
+
 /// Stores the network's Docker driver option map (with the `com.docker.network.bridge.*`
 /// keys) in a new `*out_options`.
 #[unsafe(no_mangle)]

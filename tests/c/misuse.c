@@ -404,6 +404,8 @@ static void test_ingress_and_gwbridge(void) {
   EXPECT(overlaynet_gwbridge_builder_build(gb, &gw), OK);
   TEXT_OUT(overlaynet_gwbridge_network_bridge_name, gw);
   TEXT_OUT(overlaynet_gwbridge_network_subnet, gw);
+  TEXT_OUT(overlaynet_gwbridge_network_gateway, gw);
+  EXPECT(overlaynet_gwbridge_network_gateway(NULL, buf, sizeof buf, &n), NUL_PARAM);
   EXPECT(overlaynet_gwbridge_network_bridge_name(NULL, buf, sizeof buf, &n), NUL_PARAM);
   EXPECT(overlaynet_gwbridge_network_subnet(NULL, buf, sizeof buf, &n), NUL_PARAM);
   EXPECT(overlaynet_gwbridge_network_driver_options(NULL, &opts), NUL_PARAM);
@@ -428,6 +430,7 @@ static void test_ingress_and_gwbridge(void) {
   EXPECT(overlaynet_gwbridge_builder_new(&gb), OK);
   EXPECT(overlaynet_gwbridge_builder_build(gb, &gw), OK);
   EXPECT(overlaynet_gwbridge_network_subnet(gw, buf, sizeof buf, &n), OVERLAYNET_RESULT_NOT_FOUND);
+  EXPECT(overlaynet_gwbridge_network_gateway(gw, buf, sizeof buf, &n), OVERLAYNET_RESULT_NOT_FOUND);
   overlaynet_gwbridge_network_free(gw);
   overlaynet_gwbridge_builder_free(gb);
   overlaynet_ipam_config_free(c);
