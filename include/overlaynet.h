@@ -928,7 +928,7 @@ overlaynet_result overlaynet_node_builder_set_data_path_addr(overlaynet_node_bui
                                                              size_t addr_len);
 
 /**
- * Sets `--listen-addr` as "ip:port" or "[ip6]:port".
+ * Sets `--listen-addr` as `ip:port` or `[ip6]:port`.
  */
 overlaynet_result overlaynet_node_builder_set_listen_addr(overlaynet_node_builder *builder,
                                                           const uint8_t *addr,

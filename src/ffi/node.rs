@@ -88,7 +88,7 @@ pub unsafe extern "C" fn overlaynet_node_builder_set_data_path_addr(
     })
 }
 
-/// Sets `--listen-addr` as "ip:port" or "[ip6]:port".
+/// Sets `--listen-addr` as `ip:port` or `[ip6]:port`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn overlaynet_node_builder_set_listen_addr(
     builder: *mut overlaynet_node_builder,

@@ -189,4 +189,51 @@ mod tests {
         assert_eq!(description_of(7003), "a length argument was out of range");
         assert_eq!(description_of(12345), "unknown result code");
     }
+
+    #[test]
+    fn model_errors_map_to_their_category() {
+        let cases = [
+            (
+                ModelError::VniOutOfRange { vni: 0 },
+                overlaynet_result::InvalidInput,
+            ),
+            (
+                ModelError::AttachableIngress,
+                overlaynet_result::InvalidInput,
+            ),
+            (
+                ModelError::NetworkExists { name: "a".into() },
+                overlaynet_result::Conflict,
+            ),
+            (
+                ModelError::SecondIngress {
+                    existing: "ingress".into(),
+                },
+                overlaynet_result::Conflict,
+            ),
+            (
+                ModelError::NetworkNotFound { name: "a".into() },
+                overlaynet_result::NotFound,
+            ),
+            (ModelError::PoolsExhausted, overlaynet_result::Exhausted),
+            (
+                ModelError::IngressInUse {
+                    service: "web".into(),
+                },
+                overlaynet_result::Refused,
+            ),
+            (
+                ModelError::EncryptionOnWindowsNode {
+                    network: "n".into(),
+                    node: "w".into(),
+                },
+                overlaynet_result::Refused,
+            ),
+        ];
+        for (error, code) in cases {
+            let text = error.to_string();
+            let failure = super::super::boundary::Failure::from(error);
+            assert_eq!((failure.code, failure.message), (code, text));
+        }
+    }
 }
