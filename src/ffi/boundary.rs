@@ -25,15 +25,27 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    // Failures are the slow path: keeping their construction out of line keeps each exported
+    // function's success path short.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn new(code: overlaynet_result, message: impl Into<String>) -> Failure {
         Failure {
             code,
             message: message.into(),
         }
     }
+
+    /// A failure with a formatted message, built out of line.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn with(code: overlaynet_result, message: std::fmt::Arguments<'_>) -> Failure {
+        Failure::new(code, message.to_string())
+    }
 }
 
 impl<E: Into<crate::Error>> From<E> for Failure {
+    #[cold]
     fn from(error: E) -> Failure {
         let error = error.into();
         Failure::new(overlaynet_result::from_error(&error), error.to_string())
@@ -99,6 +111,8 @@ pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     })
 }
 
+#[cold]
+#[inline(never)]
 fn null(what: &str) -> Failure {
     Failure::new(
         overlaynet_result::NullParameter,
@@ -133,9 +147,9 @@ pub(crate) unsafe fn in_str<'a>(
     // SAFETY: forwarded contract.
     let bytes = unsafe { in_bytes(ptr, len, what) }?;
     std::str::from_utf8(bytes).map_err(|error| {
-        Failure::new(
+        Failure::with(
             overlaynet_result::InvalidUtf8,
-            format!("{what} is not valid UTF-8: {error}"),
+            format_args!("{what} is not valid UTF-8: {error}"),
         )
     })
 }
@@ -152,9 +166,9 @@ pub(crate) unsafe fn in_array<'a, T>(
     what: &str,
 ) -> Result<&'a [T], Failure> {
     if count > OVERLAYNET_MAX_INPUT_LEN {
-        return Err(Failure::new(
+        return Err(Failure::with(
             overlaynet_result::InvalidLength,
-            format!(
+            format_args!(
                 "{what}: length {count} exceeds the maximum input length {OVERLAYNET_MAX_INPUT_LEN}"
             ),
         ));
@@ -246,9 +260,9 @@ impl<T: Copy> OutArray<'_, T> {
         let needed = items.len();
         self.needed.write(needed);
         if needed > self.len {
-            return Err(Failure::new(
+            return Err(Failure::with(
                 overlaynet_result::BufferTooSmall,
-                format!(
+                format_args!(
                     "output buffer of length {} is too small: {needed} needed",
                     self.len
                 ),
@@ -279,9 +293,9 @@ pub(crate) unsafe fn out_array<'a, T>(
     // SAFETY: forwarded contract.
     let needed = unsafe { out_param(out_n, "out_n") }?;
     if len > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
-        return Err(Failure::new(
+        return Err(Failure::with(
             overlaynet_result::InvalidLength,
-            format!("output buffer length {len} exceeds PTRDIFF_MAX bytes"),
+            format_args!("output buffer length {len} exceeds PTRDIFF_MAX bytes"),
         ));
     }
     if buf.is_null() && len > 0 {
@@ -311,9 +325,9 @@ pub(crate) fn in_enum<T>(
     convert: impl FnOnce(u32) -> Option<T>,
 ) -> Result<T, Failure> {
     convert(value).ok_or_else(|| {
-        Failure::new(
+        Failure::with(
             overlaynet_result::InvalidEnum,
-            format!("{what}: {value} is not a defined value"),
+            format_args!("{what}: {value} is not a defined value"),
         )
     })
 }
