@@ -674,6 +674,15 @@ overlaynet_result overlaynet_gwbridge_builder_set_mtu(overlaynet_gwbridge_builde
                                                       uint32_t mtu);
 
 /**
+ * Adds a network label.
+ */
+overlaynet_result overlaynet_gwbridge_builder_add_label(overlaynet_gwbridge_builder *builder,
+                                                        const uint8_t *key,
+                                                        size_t key_len,
+                                                        const uint8_t *value,
+                                                        size_t value_len);
+
+/**
  * Adds a driver option passed through uninterpreted.
  */
 overlaynet_result overlaynet_gwbridge_builder_add_driver_option(overlaynet_gwbridge_builder *builder,
@@ -774,6 +783,15 @@ overlaynet_result overlaynet_ingress_builder_set_encryption(overlaynet_ingress_b
  */
 overlaynet_result overlaynet_ingress_builder_set_mtu(overlaynet_ingress_builder *builder,
                                                      uint32_t mtu);
+
+/**
+ * Adds a network label.
+ */
+overlaynet_result overlaynet_ingress_builder_add_label(overlaynet_ingress_builder *builder,
+                                                       const uint8_t *key,
+                                                       size_t key_len,
+                                                       const uint8_t *value,
+                                                       size_t value_len);
 
 /**
  * Sets explicit VNIs (`vnis[0..count]`), one per IPv4 subnet.
@@ -1179,6 +1197,30 @@ overlaynet_result overlaynet_overlay_network_name(const overlaynet_overlay_netwo
  */
 overlaynet_result overlaynet_overlay_network_encryption(const overlaynet_overlay_network *network,
                                                         uint32_t *out_encryption);
+
+/**
+ * Stores whether standalone containers may attach (`--attachable`) in `*out_attachable`.
+ */
+overlaynet_result overlaynet_overlay_network_attachable(const overlaynet_overlay_network *network,
+                                                        bool *out_attachable);
+
+/**
+ * Stores whether the network is internal (`--internal`) in `*out_internal`.
+ */
+overlaynet_result overlaynet_overlay_network_internal(const overlaynet_overlay_network *network,
+                                                      bool *out_internal);
+
+/**
+ * Stores the MTU option in `*out_mtu` (0 when unset, i.e. Docker's 1500).
+ */
+overlaynet_result overlaynet_overlay_network_mtu(const overlaynet_overlay_network *network,
+                                                 uint32_t *out_mtu);
+
+/**
+ * Stores the network labels in a new `*out_labels` (an option map handle).
+ */
+overlaynet_result overlaynet_overlay_network_labels(const overlaynet_overlay_network *network,
+                                                    overlaynet_options **out_labels);
 
 /**
  * Stores the spec's Docker driver option map (the round trip of

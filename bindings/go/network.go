@@ -213,6 +213,39 @@ func (n *OverlayNetwork) Encryption() (Encryption, error) {
 	return Encryption(e), err
 }
 
+// Attachable reports whether standalone containers may attach.
+func (n *OverlayNetwork) Attachable() (bool, error) {
+	var v C.bool
+	err := call(func() C.overlaynet_result { return C.overlaynet_overlay_network_attachable(n.h.ptr, &v) })
+	runtime.KeepAlive(n)
+	return bool(v), err
+}
+
+// Internal reports whether the network has no external connectivity.
+func (n *OverlayNetwork) Internal() (bool, error) {
+	var v C.bool
+	err := call(func() C.overlaynet_result { return C.overlaynet_overlay_network_internal(n.h.ptr, &v) })
+	runtime.KeepAlive(n)
+	return bool(v), err
+}
+
+// MTU returns the MTU option (0 when unset, i.e. Docker's 1500).
+func (n *OverlayNetwork) MTU() (uint32, error) {
+	var v C.uint32_t
+	err := call(func() C.overlaynet_result { return C.overlaynet_overlay_network_mtu(n.h.ptr, &v) })
+	runtime.KeepAlive(n)
+	return uint32(v), err
+}
+
+// Labels returns the network labels.
+func (n *OverlayNetwork) Labels() (map[string]string, error) {
+	m, err := fetchOptions(func(out **C.overlaynet_options) C.overlaynet_result {
+		return C.overlaynet_overlay_network_labels(n.h.ptr, out)
+	})
+	runtime.KeepAlive(n)
+	return m, err
+}
+
 // DriverOptions returns the spec's Docker driver option map.
 func (n *OverlayNetwork) DriverOptions() (map[string]string, error) {
 	m, err := fetchOptions(func(out **C.overlaynet_options) C.overlaynet_result {
@@ -230,6 +263,7 @@ type IngressSpec struct {
 	Encryption    Encryption
 	MTU           uint32
 	VNIs          []uint32
+	Labels        map[string]string
 	DriverOptions map[string]string
 }
 
@@ -280,6 +314,11 @@ func NewIngressNetwork(spec IngressSpec) (*IngressNetwork, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := kv(spec.Labels, func(kp *C.uint8_t, kn C.size_t, vp *C.uint8_t, vn C.size_t) C.overlaynet_result {
+		return C.overlaynet_ingress_builder_add_label(b, kp, kn, vp, vn)
+	}); err != nil {
+		return nil, err
+	}
 	var p *C.overlaynet_ingress_network
 	if err := call(func() C.overlaynet_result { return C.overlaynet_ingress_builder_build(b, &p) }); err != nil {
 		return nil, err
@@ -321,6 +360,7 @@ type GwBridgeSpec struct {
 	EnableIPMasquerade *bool
 	IPAM               *IPAMConfig
 	MTU                uint32
+	Labels             map[string]string
 	DriverOptions      map[string]string
 }
 
@@ -392,6 +432,11 @@ func buildGwBridge(b *C.overlaynet_gwbridge_builder, spec GwBridgeSpec) (*GwBrid
 	}
 	if err := kv(spec.DriverOptions, func(kp *C.uint8_t, kn C.size_t, vp *C.uint8_t, vn C.size_t) C.overlaynet_result {
 		return C.overlaynet_gwbridge_builder_add_driver_option(b, kp, kn, vp, vn)
+	}); err != nil {
+		return nil, err
+	}
+	if err := kv(spec.Labels, func(kp *C.uint8_t, kn C.size_t, vp *C.uint8_t, vn C.size_t) C.overlaynet_result {
+		return C.overlaynet_gwbridge_builder_add_label(b, kp, kn, vp, vn)
 	}); err != nil {
 		return nil, err
 	}

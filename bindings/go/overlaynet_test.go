@@ -41,6 +41,21 @@ func TestInvalidUTF8FromGoStrings(t *testing.T) {
 	}
 }
 
+func TestOverlaySpecReadsBack(t *testing.T) {
+	n, err := NewOverlayNetwork(OverlaySpec{Name: "web", Attachable: true, MTU: 1400, Labels: map[string]string{"team": "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	attachable, _ := n.Attachable()
+	internal, _ := n.Internal()
+	mtu, _ := n.MTU()
+	labels, err := n.Labels()
+	if !attachable || internal || mtu != 1400 || err != nil || labels["team"] != "a" || len(labels) != 1 {
+		t.Fatalf("read back: %v %v %v %v %v", attachable, internal, mtu, labels, err)
+	}
+}
+
 func TestUseAfterCloseIsAnErrorNotACrash(t *testing.T) {
 	n, err := NewOverlayNetwork(OverlaySpec{Name: "web"})
 	if err != nil {

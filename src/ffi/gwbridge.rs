@@ -194,6 +194,29 @@ pub unsafe extern "C" fn overlaynet_gwbridge_builder_set_mtu(
     })
 }
 
+/// Adds a network label.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_gwbridge_builder_add_label(
+    builder: *mut overlaynet_gwbridge_builder,
+    key: *const u8,
+    key_len: usize,
+    value: *const u8,
+    value_len: usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (b, key, value) = unsafe {
+            (
+                handle_mut(builder, "builder")?,
+                in_str(key, key_len, "key")?,
+                in_str(value, value_len, "value")?,
+            )
+        };
+        update(&mut b.builder, |b| b.label(key, value));
+        Ok(())
+    })
+}
+
 /// Adds a driver option passed through uninterpreted.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn overlaynet_gwbridge_builder_add_driver_option(

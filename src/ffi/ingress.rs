@@ -150,6 +150,29 @@ pub unsafe extern "C" fn overlaynet_ingress_builder_set_mtu(
     })
 }
 
+/// Adds a network label.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_ingress_builder_add_label(
+    builder: *mut overlaynet_ingress_builder,
+    key: *const u8,
+    key_len: usize,
+    value: *const u8,
+    value_len: usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (b, key, value) = unsafe {
+            (
+                handle_mut(builder, "builder")?,
+                in_str(key, key_len, "key")?,
+                in_str(value, value_len, "value")?,
+            )
+        };
+        update(&mut b.builder, |b| b.label(key, value));
+        Ok(())
+    })
+}
+
 /// Sets explicit VNIs (`vnis[0..count]`), one per IPv4 subnet.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn overlaynet_ingress_builder_set_vnis(

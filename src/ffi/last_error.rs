@@ -5,7 +5,7 @@
 
 use std::ffi::c_char;
 
-use super::boundary::{clear_last_error, guard, guard_value, out_buf, with_last_error};
+use super::boundary::{clear_last_error, guard_value, out_buf, with_last_error};
 use super::result::overlaynet_result;
 
 /// Copies the calling thread's last error message (UTF-8, no NUL terminator) into
@@ -26,16 +26,15 @@ pub unsafe extern "C" fn overlaynet_last_error_message(
     len: usize,
     out_n: *mut usize,
 ) -> overlaynet_result {
-    let message = with_last_error(str::to_owned);
-    let result = guard(|| {
-        // SAFETY: forwarded from this function's contract.
-        unsafe { out_buf(buf, len, out_n) }?.write(message.as_bytes())
-    });
-    if result != overlaynet_result::Ok {
-        // `guard` recorded this call's own failure; put the caller's message back.
-        super::boundary::set_last_error(message);
-    }
-    result
+    // Not `guard`: this call's own failures must not replace the message being read.
+    guard_value(overlaynet_result::Panic, || {
+        with_last_error(|message| {
+            // SAFETY: forwarded from this function's contract.
+            let written =
+                unsafe { out_buf(buf, len, out_n) }.and_then(|out| out.write(message.as_bytes()));
+            written.map_or_else(|failure| failure.code, |()| overlaynet_result::Ok)
+        })
+    })
 }
 
 /// Empties the calling thread's last error message.
@@ -54,7 +53,7 @@ pub extern "C" fn overlaynet_version() -> *const c_char {
         Ok(version) => version,
         Err(_) => c"unknown",
     };
-    VERSION.as_ptr()
+    guard_value(c"unknown".as_ptr(), || VERSION.as_ptr())
 }
 
 #[cfg(test)]

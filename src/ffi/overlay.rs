@@ -308,6 +308,82 @@ pub unsafe extern "C" fn overlaynet_overlay_network_encryption(
     })
 }
 
+/// Stores whether standalone containers may attach (`--attachable`) in `*out_attachable`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_overlay_network_attachable(
+    network: *const overlaynet_overlay_network,
+    out_attachable: *mut bool,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (n, out) = unsafe {
+            (
+                handle_ref(network, "network")?,
+                out_param(out_attachable, "out_attachable")?,
+            )
+        };
+        out.write(n.network.is_attachable());
+        Ok(())
+    })
+}
+
+/// Stores whether the network is internal (`--internal`) in `*out_internal`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_overlay_network_internal(
+    network: *const overlaynet_overlay_network,
+    out_internal: *mut bool,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (n, out) = unsafe {
+            (
+                handle_ref(network, "network")?,
+                out_param(out_internal, "out_internal")?,
+            )
+        };
+        out.write(n.network.is_internal());
+        Ok(())
+    })
+}
+
+/// Stores the MTU option in `*out_mtu` (0 when unset, i.e. Docker's 1500).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_overlay_network_mtu(
+    network: *const overlaynet_overlay_network,
+    out_mtu: *mut u32,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (n, out) = unsafe {
+            (
+                handle_ref(network, "network")?,
+                out_param(out_mtu, "out_mtu")?,
+            )
+        };
+        out.write(n.network.mtu().unwrap_or(0));
+        Ok(())
+    })
+}
+
+/// Stores the network labels in a new `*out_labels` (an option map handle).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_overlay_network_labels(
+    network: *const overlaynet_overlay_network,
+    out_labels: *mut *mut overlaynet_options,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (n, out) = unsafe {
+            (
+                handle_ref(network, "network")?,
+                out_param(out_labels, "out_labels")?,
+            )
+        };
+        out.write(overlaynet_options::new_handle(n.network.labels().clone()));
+        Ok(())
+    })
+}
+
 /// Stores the spec's Docker driver option map (the round trip of
 /// `overlaynet_overlay_builder_from_options`; no `vxlanid_list` unless VNIs were explicit) in
 /// a new `*out_options`.

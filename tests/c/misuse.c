@@ -311,6 +311,25 @@ static void test_overlay(void) {
   EXPECT(overlaynet_overlay_network_encryption(net, NULL), NUL_PARAM);
   EXPECT(overlaynet_overlay_network_encryption(net, &enc), OK);
   CHECK(enc == OVERLAYNET_ENCRYPTION_DOCKER_COMPATIBLE);
+  bool flag = false;
+  uint32_t option_mtu = 0;
+  EXPECT(overlaynet_overlay_network_attachable(NULL, &flag), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_attachable(net, NULL), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_attachable(net, &flag), OK);
+  CHECK(flag);
+  EXPECT(overlaynet_overlay_network_internal(NULL, &flag), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_internal(net, NULL), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_internal(net, &flag), OK);
+  CHECK(!flag);
+  EXPECT(overlaynet_overlay_network_mtu(NULL, &option_mtu), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_mtu(net, NULL), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_mtu(net, &option_mtu), OK);
+  CHECK(option_mtu == 1400);
+  EXPECT(overlaynet_overlay_network_labels(NULL, &opts), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_labels(net, NULL), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_labels(net, &opts), OK);
+  overlaynet_options_free(opts);
+  opts = NULL;
   EXPECT(overlaynet_overlay_network_driver_options(NULL, &opts), NUL_PARAM);
   EXPECT(overlaynet_overlay_network_driver_options(net, NULL), NUL_PARAM);
   EXPECT(overlaynet_overlay_network_driver_options(net, &opts), OK);
@@ -359,6 +378,7 @@ static void test_ingress_and_gwbridge(void) {
   EXPECT(overlaynet_ingress_builder_set_vnis(ib, &vni, ABSURD), BAD_LEN);
   EXPECT(overlaynet_ingress_builder_set_vnis(ib, &vni, 1), OK);
   KV_SETTER(overlaynet_ingress_builder_add_driver_option, ib);
+  KV_SETTER(overlaynet_ingress_builder_add_label, ib);
   EXPECT(overlaynet_ingress_builder_set_attachable(NULL, true), NUL_PARAM);
   EXPECT(overlaynet_ingress_builder_set_attachable(ib, true), OK);
   EXPECT(overlaynet_ingress_builder_build(ib, &in), OVERLAYNET_RESULT_INVALID_INPUT); /* attachable ingress */
@@ -387,6 +407,7 @@ static void test_ingress_and_gwbridge(void) {
   STR_SETTER(overlaynet_gwbridge_builder_set_bridge_name, gb);
   STR_SETTER(overlaynet_gwbridge_builder_set_subnet, gb);
   KV_SETTER(overlaynet_gwbridge_builder_add_driver_option, gb);
+  KV_SETTER(overlaynet_gwbridge_builder_add_label, gb);
   EXPECT(overlaynet_gwbridge_builder_set_enable_icc(NULL, true), NUL_PARAM);
   EXPECT(overlaynet_gwbridge_builder_set_enable_icc(gb, true), OK);
   EXPECT(overlaynet_gwbridge_builder_set_enable_ip_masquerade(NULL, true), NUL_PARAM);
