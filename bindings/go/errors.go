@@ -47,18 +47,31 @@ func (e *Error) Error() string { return "overlaynet: " + e.Message }
 // Unwrap returns the Code, so errors.Is(err, ErrConflict) works.
 func (e *Error) Unwrap() error { return e.Code }
 
-// call runs one C ABI call and turns a failure into an *Error. The call and the read of the
-// per-thread last error must run on the same OS thread, so the goroutine is locked to its
-// thread around both.
+// call runs one C ABI call and turns a failure into an *Error.
+//
+// The failure's message is per OS thread, and a goroutine may move to another thread between
+// two cgo calls. Rather than pinning the goroutine on every call, call relies on the C ABI's
+// contract that a failed call changes nothing: on failure it repeats the call with the
+// goroutine locked to its thread and reads the message there. The success path costs one
+// cgo call and nothing else.
 func call(f func() C.overlaynet_result) error {
-	runtime.LockOSThread()
-	rc := f()
-	var err error
-	if rc != C.OVERLAYNET_RESULT_OK {
-		err = &Error{Code: Code(rc), Message: lastErrorMessage()}
+	if f() == C.OVERLAYNET_RESULT_OK {
+		return nil
 	}
-	runtime.UnlockOSThread()
-	return err
+	return callLocked(f)
+}
+
+// callLocked runs f and, if it fails, reads its message on the same OS thread. If f succeeds
+// this time (its handle changed in between, which the single-goroutine rule forbids), the
+// operation has happened exactly once and the result is success.
+func callLocked(f func() C.overlaynet_result) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	rc := f()
+	if rc == C.OVERLAYNET_RESULT_OK {
+		return nil
+	}
+	return &Error{Code: Code(rc), Message: lastErrorMessage()}
 }
 
 // lastErrorMessage reads this thread's last error; the caller holds the OS thread.
