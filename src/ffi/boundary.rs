@@ -360,6 +360,30 @@ mod tests {
         assert_eq!(with_last_error(str::to_owned), "panic: static");
     }
 
+    /// An exported-style function whose body panics, called through a C function pointer.
+    extern "C" fn panics_inside(out: *mut u32) -> overlaynet_result {
+        guard(|| {
+            // SAFETY: the test passes a live local.
+            let out = unsafe { out_param(out, "out") }?;
+            let values: Vec<u32> = Vec::new();
+            out.write(values[3]); // index out of bounds: a bug, not bad input
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn a_panic_never_unwinds_through_the_c_abi() {
+        let f: extern "C" fn(*mut u32) -> overlaynet_result = std::hint::black_box(panics_inside);
+        let mut out = 7;
+        assert_eq!(f(&mut out), overlaynet_result::Panic);
+        assert_eq!(out, 7, "no out-parameter is written");
+        let message = with_last_error(str::to_owned);
+        assert!(
+            message.starts_with("panic: index out of bounds"),
+            "{message}"
+        );
+    }
+
     #[test]
     fn inputs_check_null_length_and_utf8() {
         // SAFETY (whole test): pointers are NULL or point into live local arrays of the given length.
