@@ -530,6 +530,21 @@ overlaynet_result overlaynet_cluster_release_endpoint(overlaynet_cluster *cluste
                                                       size_t address_len);
 
 /**
+ * Stores the number of registered networks in `*out_count`.
+ */
+overlaynet_result overlaynet_cluster_network_count(const overlaynet_cluster *cluster,
+                                                   size_t *out_count);
+
+/**
+ * Copies the name of registered network `index` (0-based, in name order) into `buf`.
+ */
+overlaynet_result overlaynet_cluster_network_name_at(const overlaynet_cluster *cluster,
+                                                     size_t index,
+                                                     uint8_t *buf,
+                                                     size_t len,
+                                                     size_t *out_n);
+
+/**
  * Stores a snapshot of network `name` in a new `*out_state` (free it with
  * `overlaynet_network_state_free`); later cluster changes do not affect it.
  */
@@ -1203,6 +1218,12 @@ overlaynet_result overlaynet_overlay_network_encryption(const overlaynet_overlay
  */
 overlaynet_result overlaynet_overlay_network_attachable(const overlaynet_overlay_network *network,
                                                         bool *out_attachable);
+
+/**
+ * Stores whether this is the ingress (routing mesh) network in `*out_ingress`.
+ */
+overlaynet_result overlaynet_overlay_network_ingress(const overlaynet_overlay_network *network,
+                                                     bool *out_ingress);
 
 /**
  * Stores whether the network is internal (`--internal`) in `*out_internal`.

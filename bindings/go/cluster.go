@@ -182,6 +182,26 @@ func (c *Cluster) ReleaseEndpoint(name string, address netip.Addr) error {
 	return err
 }
 
+// Networks returns the names of the registered networks, in name order.
+func (c *Cluster) Networks() ([]string, error) {
+	defer runtime.KeepAlive(c)
+	var count C.size_t
+	if err := call(func() C.overlaynet_result { return C.overlaynet_cluster_network_count(c.h.ptr, &count) }); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, int(count))
+	for i := C.size_t(0); i < count; i++ {
+		name, err := readString(func(b *C.uint8_t, l C.size_t, out *C.size_t) C.overlaynet_result {
+			return C.overlaynet_cluster_network_name_at(c.h.ptr, i, b, l, out)
+		})
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
 // Network returns a snapshot of network name.
 func (c *Cluster) Network(name string) (NetworkInfo, error) {
 	var s *C.overlaynet_network_state

@@ -221,6 +221,14 @@ func (n *OverlayNetwork) Attachable() (bool, error) {
 	return bool(v), err
 }
 
+// Ingress reports whether this is the ingress (routing mesh) network.
+func (n *OverlayNetwork) Ingress() (bool, error) {
+	var v C.bool
+	err := call(func() C.overlaynet_result { return C.overlaynet_overlay_network_ingress(n.h.ptr, &v) })
+	runtime.KeepAlive(n)
+	return bool(v), err
+}
+
 // Internal reports whether the network has no external connectivity.
 func (n *OverlayNetwork) Internal() (bool, error) {
 	var v C.bool

@@ -116,6 +116,9 @@ func TestClusterRulesMapToCodes(t *testing.T) {
 	if err := c.ReleaseEndpoint("app", ep.Address.Addr()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("double release: %v", err)
 	}
+	if names, err := c.Networks(); err != nil || len(names) != 1 || names[0] != "app" {
+		t.Fatalf("Networks() = %v, %v", names, err)
+	}
 	info, err := c.Network("app")
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +195,9 @@ func TestGwBridgeAndIngress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ov.Close()
+	if is, _ := ov.Ingress(); !is {
+		t.Fatal("ingress network's overlay view is not marked ingress")
+	}
 	if name, _ := ov.Name(); name != "ingress" {
 		t.Fatalf("ingress name = %q", name)
 	}

@@ -66,16 +66,20 @@ static const char *encryption_name(uint32_t encryption) {
   }
 }
 
-static void print_network(overlaynet_cluster *cluster, const char *name, bool ingress) {
+static void print_network(overlaynet_cluster *cluster, size_t index) {
   overlaynet_network_state *state = NULL;
   overlaynet_overlay_network *spec = NULL;
   overlaynet_options *options = NULL;
-  size_t subnets = 0;
+  char name[256];
+  size_t name_n = 0, subnets = 0;
+  bool ingress = false;
   uint32_t encryption = 0, mtu4 = 0, mtu6 = 0, docker_mtu = 0;
-  check(overlaynet_cluster_network(cluster, S(name), &state), "cluster network");
+  check(overlaynet_cluster_network_name_at(cluster, index, (uint8_t *)name, sizeof name, &name_n), "network name");
+  check(overlaynet_cluster_network(cluster, (const uint8_t *)name, name_n, &state), "cluster network");
   check(overlaynet_network_state_spec(state, &spec), "network spec");
   check(overlaynet_overlay_network_encryption(spec, &encryption), "encryption");
-  printf("\nnetwork %s%s (overlay, encryption %s)\n", name, ingress ? " [ingress]" : "",
+  check(overlaynet_overlay_network_ingress(spec, &ingress), "ingress");
+  printf("\nnetwork %.*s%s (overlay, encryption %s)\n", (int)name_n, name, ingress ? " [ingress]" : "",
          encryption_name(encryption));
   check(overlaynet_network_state_subnet_count(state, &subnets), "subnet count");
   for (size_t i = 0; i < subnets; i++) {
@@ -150,8 +154,9 @@ int main(void) {
   check(overlaynet_cluster_allocate_endpoint(cluster, S("ingress"), &ep), "allocate ingress endpoint");
   print_endpoint("ingress-endpoint", &ep);
 
-  print_network(cluster, "app", false);
-  print_network(cluster, "ingress", true);
+  size_t networks = 0;
+  check(overlaynet_cluster_network_count(cluster, &networks), "network count");
+  for (size_t i = 0; i < networks; i++) print_network(cluster, i);
 
   /* docker_gwbridge: local to each node, Docker's defaults. */
   overlaynet_gwbridge_builder *gw_builder = NULL;

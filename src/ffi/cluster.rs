@@ -340,6 +340,50 @@ pub unsafe extern "C" fn overlaynet_cluster_release_endpoint(
     })
 }
 
+/// Stores the number of registered networks in `*out_count`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_network_count(
+    cluster: *const overlaynet_cluster,
+    out_count: *mut usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, out) = unsafe {
+            (
+                handle_ref(cluster, "cluster")?,
+                out_param(out_count, "out_count")?,
+            )
+        };
+        out.write(c.cluster.networks().count());
+        Ok(())
+    })
+}
+
+/// Copies the name of registered network `index` (0-based, in name order) into `buf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_cluster_network_name_at(
+    cluster: *const overlaynet_cluster,
+    index: usize,
+    buf: *mut u8,
+    len: usize,
+    out_n: *mut usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (c, out) = unsafe { (handle_ref(cluster, "cluster")?, out_buf(buf, len, out_n)?) };
+        let network = c.cluster.networks().nth(index).ok_or_else(|| {
+            Failure::new(
+                overlaynet_result::IndexOutOfRange,
+                format!(
+                    "network index {index} is out of range: the cluster has {} networks",
+                    c.cluster.networks().count()
+                ),
+            )
+        })?;
+        out.write(network.name().as_bytes())
+    })
+}
+
 /// Stores a snapshot of network `name` in a new `*out_state` (free it with
 /// `overlaynet_network_state_free`); later cluster changes do not affect it.
 #[unsafe(no_mangle)]

@@ -327,6 +327,25 @@ pub unsafe extern "C" fn overlaynet_overlay_network_attachable(
     })
 }
 
+/// Stores whether this is the ingress (routing mesh) network in `*out_ingress`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_overlay_network_ingress(
+    network: *const overlaynet_overlay_network,
+    out_ingress: *mut bool,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (n, out) = unsafe {
+            (
+                handle_ref(network, "network")?,
+                out_param(out_ingress, "out_ingress")?,
+            )
+        };
+        out.write(n.network.is_ingress());
+        Ok(())
+    })
+}
+
 /// Stores whether the network is internal (`--internal`) in `*out_internal`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn overlaynet_overlay_network_internal(

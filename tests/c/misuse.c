@@ -317,6 +317,10 @@ static void test_overlay(void) {
   EXPECT(overlaynet_overlay_network_attachable(net, NULL), NUL_PARAM);
   EXPECT(overlaynet_overlay_network_attachable(net, &flag), OK);
   CHECK(flag);
+  EXPECT(overlaynet_overlay_network_ingress(NULL, &flag), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_ingress(net, NULL), NUL_PARAM);
+  EXPECT(overlaynet_overlay_network_ingress(net, &flag), OK);
+  CHECK(!flag);
   EXPECT(overlaynet_overlay_network_internal(NULL, &flag), NUL_PARAM);
   EXPECT(overlaynet_overlay_network_internal(net, NULL), NUL_PARAM);
   EXPECT(overlaynet_overlay_network_internal(net, &flag), OK);
@@ -607,6 +611,16 @@ static void test_cluster(void) {
   EXPECT(overlaynet_cluster_release_endpoint(cl, S("front"), INVALID_UTF8), BAD_UTF8);
   EXPECT(overlaynet_cluster_release_endpoint(cl, S("front"), S("10.20.0.9")), OK);
   EXPECT(overlaynet_cluster_release_endpoint(cl, S("front"), S("10.20.0.9")), OVERLAYNET_RESULT_NOT_FOUND);
+
+  size_t networks = 0;
+  EXPECT(overlaynet_cluster_network_count(NULL, &networks), NUL_PARAM);
+  EXPECT(overlaynet_cluster_network_count(cl, NULL), NUL_PARAM);
+  EXPECT(overlaynet_cluster_network_count(cl, &networks), OK);
+  CHECK(networks == 2);
+  TEXT_OUT(overlaynet_cluster_network_name_at, cl, 0);
+  CHECK(n == 5 && memcmp(buf, "front", 5) == 0);
+  EXPECT(overlaynet_cluster_network_name_at(NULL, 0, buf, sizeof buf, &n), NUL_PARAM);
+  EXPECT(overlaynet_cluster_network_name_at(cl, 2, buf, sizeof buf, &n), OVERLAYNET_RESULT_INDEX_OUT_OF_RANGE);
 
   overlaynet_network_state *st = NULL;
   EXPECT(overlaynet_cluster_network(NULL, S("front"), &st), NUL_PARAM);
