@@ -554,77 +554,6 @@ overlaynet_result overlaynet_cluster_network(const overlaynet_cluster *cluster,
                                              overlaynet_network_state **out_state);
 
 /**
- * Frees a network snapshot. NULL is a no-op.
- */
-void overlaynet_network_state_free(overlaynet_network_state *state);
-
-/**
- * Copies the network name into `buf`.
- */
-overlaynet_result overlaynet_network_state_name(const overlaynet_network_state *state,
-                                                uint8_t *buf,
-                                                size_t len,
-                                                size_t *out_n);
-
-/**
- * Stores the number of IPv4 subnets in `*out_count`.
- */
-overlaynet_result overlaynet_network_state_subnet_count(const overlaynet_network_state *state,
-                                                        size_t *out_count);
-
-/**
- * Copies IPv4 subnet `index` ("10.0.1.0/24") into `buf`.
- */
-overlaynet_result overlaynet_network_state_subnet(const overlaynet_network_state *state,
-                                                  size_t index,
-                                                  uint8_t *buf,
-                                                  size_t len,
-                                                  size_t *out_n);
-
-/**
- * Copies the gateway of IPv4 subnet `index` ("10.0.1.1") into `buf`.
- */
-overlaynet_result overlaynet_network_state_gateway(const overlaynet_network_state *state,
-                                                   size_t index,
-                                                   uint8_t *buf,
-                                                   size_t len,
-                                                   size_t *out_n);
-
-/**
- * Stores the VNI of IPv4 subnet `index` in `*out_vni`.
- */
-overlaynet_result overlaynet_network_state_vni(const overlaynet_network_state *state,
-                                               size_t index,
-                                               uint32_t *out_vni);
-
-/**
- * Stores the MTU for the VXLAN link and veths over an underlay of `family`
- * (`overlaynet_family`) in `*out_mtu`.
- */
-overlaynet_result overlaynet_network_state_effective_mtu(const overlaynet_network_state *state,
-                                                         uint32_t family,
-                                                         uint32_t *out_mtu);
-
-/**
- * Stores the MTU Docker would use (its `maxMTU`) in `*out_mtu`.
- */
-overlaynet_result overlaynet_network_state_docker_mtu(const overlaynet_network_state *state,
-                                                      uint32_t *out_mtu);
-
-/**
- * Stores the driver option map swarm hands the workers (with `vxlanid_list` = the VNIs in
- * subnet order) in a new `*out_options`.
- */
-overlaynet_result overlaynet_network_state_driver_options(const overlaynet_network_state *state,
-                                                          overlaynet_options **out_options);
-
-/**
- * Stores the spec the network was created from in a new `*out_network`.
- */
-overlaynet_result overlaynet_network_state_spec(const overlaynet_network_state *state,
-                                                overlaynet_overlay_network **out_network);
-
-/**
  * Starts a docker_gwbridge spec with Docker's defaults in `*out_builder`; free it with
  * `overlaynet_gwbridge_builder_free`.
  */
@@ -937,6 +866,77 @@ overlaynet_result overlaynet_mtu_effective(uint32_t option_mtu,
 overlaynet_result overlaynet_mtu_parse_option(const uint8_t *value,
                                               size_t value_len,
                                               uint32_t *out_mtu);
+
+/**
+ * Frees a network snapshot. NULL is a no-op.
+ */
+void overlaynet_network_state_free(overlaynet_network_state *state);
+
+/**
+ * Copies the network name into `buf`.
+ */
+overlaynet_result overlaynet_network_state_name(const overlaynet_network_state *state,
+                                                uint8_t *buf,
+                                                size_t len,
+                                                size_t *out_n);
+
+/**
+ * Stores the number of IPv4 subnets in `*out_count`.
+ */
+overlaynet_result overlaynet_network_state_subnet_count(const overlaynet_network_state *state,
+                                                        size_t *out_count);
+
+/**
+ * Copies IPv4 subnet `index` ("10.0.1.0/24") into `buf`.
+ */
+overlaynet_result overlaynet_network_state_subnet(const overlaynet_network_state *state,
+                                                  size_t index,
+                                                  uint8_t *buf,
+                                                  size_t len,
+                                                  size_t *out_n);
+
+/**
+ * Copies the gateway of IPv4 subnet `index` ("10.0.1.1") into `buf`.
+ */
+overlaynet_result overlaynet_network_state_gateway(const overlaynet_network_state *state,
+                                                   size_t index,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_n);
+
+/**
+ * Stores the VNI of IPv4 subnet `index` in `*out_vni`.
+ */
+overlaynet_result overlaynet_network_state_vni(const overlaynet_network_state *state,
+                                               size_t index,
+                                               uint32_t *out_vni);
+
+/**
+ * Stores the MTU for the VXLAN link and veths over an underlay of `family`
+ * (`overlaynet_family`) in `*out_mtu`.
+ */
+overlaynet_result overlaynet_network_state_effective_mtu(const overlaynet_network_state *state,
+                                                         uint32_t family,
+                                                         uint32_t *out_mtu);
+
+/**
+ * Stores the MTU Docker would use (its `maxMTU`) in `*out_mtu`.
+ */
+overlaynet_result overlaynet_network_state_docker_mtu(const overlaynet_network_state *state,
+                                                      uint32_t *out_mtu);
+
+/**
+ * Stores the driver option map swarm hands the workers (with `vxlanid_list` = the VNIs in
+ * subnet order) in a new `*out_options`.
+ */
+overlaynet_result overlaynet_network_state_driver_options(const overlaynet_network_state *state,
+                                                          overlaynet_options **out_options);
+
+/**
+ * Stores the spec the network was created from in a new `*out_network`.
+ */
+overlaynet_result overlaynet_network_state_spec(const overlaynet_network_state *state,
+                                                overlaynet_overlay_network **out_network);
 
 /**
  * Starts a node configuration for node `id` advertising `advertise_addr` (an IP address,

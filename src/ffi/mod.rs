@@ -31,6 +31,7 @@ pub mod ingress;
 pub mod ipam;
 pub mod last_error;
 pub mod mtu;
+pub mod network_state;
 pub mod node;
 pub mod options;
 pub mod overlay;
