@@ -991,6 +991,27 @@ overlaynet_result overlaynet_node_builder_build(const overlaynet_node_builder *b
 void overlaynet_node_config_free(overlaynet_node_config *node);
 
 /**
+ * Copies the node id into `buf`.
+ */
+overlaynet_result overlaynet_node_config_id(const overlaynet_node_config *node,
+                                            uint8_t *buf,
+                                            size_t len,
+                                            size_t *out_n);
+
+/**
+ * Copies the listen address (`ip:port`, swarm management) into `buf`.
+ */
+overlaynet_result overlaynet_node_config_listen_addr(const overlaynet_node_config *node,
+                                                     uint8_t *buf,
+                                                     size_t len,
+                                                     size_t *out_n);
+
+/**
+ * Stores the operating system (`overlaynet_node_os`) in `*out_os`.
+ */
+overlaynet_result overlaynet_node_config_os(const overlaynet_node_config *node, uint32_t *out_os);
+
+/**
  * Copies the VTEP address (data-path address, else advertise address) into `buf`.
  */
 overlaynet_result overlaynet_node_config_vtep(const overlaynet_node_config *node,

@@ -101,6 +101,35 @@ func (n *NodeConfig) addr(f func(*C.overlaynet_node_config, *C.uint8_t, C.size_t
 	return netip.ParseAddr(s)
 }
 
+// ID returns the node id.
+func (n *NodeConfig) ID() (string, error) {
+	s, err := readString(func(b *C.uint8_t, l C.size_t, out *C.size_t) C.overlaynet_result {
+		return C.overlaynet_node_config_id(n.h.ptr, b, l, out)
+	})
+	runtime.KeepAlive(n)
+	return s, err
+}
+
+// ListenAddr returns the swarm management listen address.
+func (n *NodeConfig) ListenAddr() (netip.AddrPort, error) {
+	s, err := readString(func(b *C.uint8_t, l C.size_t, out *C.size_t) C.overlaynet_result {
+		return C.overlaynet_node_config_listen_addr(n.h.ptr, b, l, out)
+	})
+	runtime.KeepAlive(n)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return netip.ParseAddrPort(s)
+}
+
+// OS returns the node's operating system.
+func (n *NodeConfig) OS() (NodeOS, error) {
+	var os C.uint32_t
+	err := call(func() C.overlaynet_result { return C.overlaynet_node_config_os(n.h.ptr, &os) })
+	runtime.KeepAlive(n)
+	return NodeOS(os), err
+}
+
 // VTEP returns the VXLAN tunnel endpoint address (data-path address, else advertise address).
 func (n *NodeConfig) VTEP() (netip.Addr, error) {
 	return n.addr(func(p *C.overlaynet_node_config, b *C.uint8_t, l C.size_t, out *C.size_t) C.overlaynet_result {

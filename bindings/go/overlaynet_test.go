@@ -256,6 +256,12 @@ func TestNodeConfig(t *testing.T) {
 	if v, _ := n.VTEP(); v.String() != "10.99.0.10" {
 		t.Fatalf("VTEP = %v", v)
 	}
+	id, _ := n.ID()
+	listen, _ := n.ListenAddr()
+	os, _ := n.OS()
+	if id != "n1" || listen.String() != "0.0.0.0:2377" || os != Linux {
+		t.Fatalf("id %q listen %v os %v", id, listen, os)
+	}
 	if p, _ := n.DataPathPort(); p != 4789 {
 		t.Fatalf("port = %d", p)
 	}

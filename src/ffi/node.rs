@@ -6,7 +6,9 @@ use super::boundary::{
     free_handle, guard, guard_value, handle_mut, handle_ref, in_str, into_handle, out_array,
     out_buf, out_param, update,
 };
-use super::convert::{self, overlaynet_family, overlaynet_protocol, parse_ip, parse_socket_addr};
+use super::convert::{
+    self, overlaynet_family, overlaynet_node_os, overlaynet_protocol, parse_ip, parse_socket_addr,
+};
 use super::result::overlaynet_result;
 use crate::model::{NodeConfig, NodeConfigBuilder, render_nftables};
 
@@ -164,6 +166,50 @@ pub unsafe extern "C" fn overlaynet_node_builder_build(
 pub unsafe extern "C" fn overlaynet_node_config_free(node: *mut overlaynet_node_config) {
     // SAFETY: NULL or a live handle the caller gives up (module contract).
     guard_value((), || unsafe { free_handle(node) });
+}
+
+/// Copies the node id into `buf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_node_config_id(
+    node: *const overlaynet_node_config,
+    buf: *mut u8,
+    len: usize,
+    out_n: *mut usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (n, out) = unsafe { (handle_ref(node, "node")?, out_buf(buf, len, out_n)?) };
+        out.write(n.node.id().as_bytes())
+    })
+}
+
+/// Copies the listen address (`ip:port`, swarm management) into `buf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_node_config_listen_addr(
+    node: *const overlaynet_node_config,
+    buf: *mut u8,
+    len: usize,
+    out_n: *mut usize,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (n, out) = unsafe { (handle_ref(node, "node")?, out_buf(buf, len, out_n)?) };
+        out.write(n.node.listen_addr().to_string().as_bytes())
+    })
+}
+
+/// Stores the operating system (`overlaynet_node_os`) in `*out_os`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn overlaynet_node_config_os(
+    node: *const overlaynet_node_config,
+    out_os: *mut u32,
+) -> overlaynet_result {
+    guard(|| {
+        // SAFETY: forwarded from the module contract.
+        let (n, out) = unsafe { (handle_ref(node, "node")?, out_param(out_os, "out_os")?) };
+        out.write(overlaynet_node_os::from(n.node.os()) as u32);
+        Ok(())
+    })
 }
 
 /// Copies the VTEP address (data-path address, else advertise address) into `buf`.

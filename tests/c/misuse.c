@@ -493,6 +493,17 @@ static void test_node(void) {
   TEXT_OUT(overlaynet_node_config_vtep, node);
   CHECK(n == 10 && memcmp(buf, "10.99.0.10", 10) == 0);
   TEXT_OUT(overlaynet_node_config_bind_addr, node);
+  TEXT_OUT(overlaynet_node_config_id, node);
+  CHECK(n == 2 && memcmp(buf, "n1", 2) == 0);
+  TEXT_OUT(overlaynet_node_config_listen_addr, node);
+  CHECK(n == 12 && memcmp(buf, "0.0.0.0:2377", 12) == 0);
+  EXPECT(overlaynet_node_config_id(NULL, buf, sizeof buf, &n), NUL_PARAM);
+  EXPECT(overlaynet_node_config_listen_addr(NULL, buf, sizeof buf, &n), NUL_PARAM);
+  uint32_t os = 99;
+  EXPECT(overlaynet_node_config_os(NULL, &os), NUL_PARAM);
+  EXPECT(overlaynet_node_config_os(node, NULL), NUL_PARAM);
+  EXPECT(overlaynet_node_config_os(node, &os), OK);
+  CHECK(os == OVERLAYNET_NODE_OS_LINUX);
   EXPECT(overlaynet_node_config_vtep(NULL, buf, sizeof buf, &n), NUL_PARAM);
   EXPECT(overlaynet_node_config_bind_addr(NULL, buf, sizeof buf, &n), NUL_PARAM);
   uint16_t port = 0;
