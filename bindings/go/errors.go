@@ -16,18 +16,18 @@ type Code uint32
 
 // The result codes. Each failed call returns an *Error wrapping one of them.
 const (
-	ErrNullParameter   Code = C.OVERLAYNET_RESULT_NULL_PARAMETER
-	ErrInvalidUTF8     Code = C.OVERLAYNET_RESULT_INVALID_UTF8
-	ErrInvalidLength   Code = C.OVERLAYNET_RESULT_INVALID_LENGTH
-	ErrBufferTooSmall  Code = C.OVERLAYNET_RESULT_BUFFER_TOO_SMALL
-	ErrPanic           Code = C.OVERLAYNET_RESULT_PANIC
-	ErrInvalidEnum     Code = C.OVERLAYNET_RESULT_INVALID_ENUM
-	ErrIndexOutOfRange Code = C.OVERLAYNET_RESULT_INDEX_OUT_OF_RANGE
-	ErrInvalidInput    Code = C.OVERLAYNET_RESULT_INVALID_INPUT
-	ErrConflict        Code = C.OVERLAYNET_RESULT_CONFLICT
-	ErrNotFound        Code = C.OVERLAYNET_RESULT_NOT_FOUND
-	ErrExhausted       Code = C.OVERLAYNET_RESULT_EXHAUSTED
-	ErrRefused         Code = C.OVERLAYNET_RESULT_REFUSED
+	ErrNullParameter   Code = 7001
+	ErrInvalidUTF8     Code = 7002
+	ErrInvalidLength   Code = 7003
+	ErrBufferTooSmall  Code = 7004
+	ErrPanic           Code = 7005
+	ErrInvalidEnum     Code = 7006
+	ErrIndexOutOfRange Code = 7007
+	ErrInvalidInput    Code = 7010
+	ErrConflict        Code = 7011
+	ErrNotFound        Code = 7012
+	ErrExhausted       Code = 7013
+	ErrRefused         Code = 7014
 )
 
 // Error returns the library's short description of the code.

@@ -11,12 +11,12 @@ type Encryption uint32
 // The encryption profiles.
 const (
 	// EncryptionOff is cleartext VXLAN.
-	EncryptionOff Encryption = C.OVERLAYNET_ENCRYPTION_OFF
+	EncryptionOff Encryption = 0
 	// EncryptionDockerCompatible is exactly Docker's `--opt encrypted` (8-byte ICV, no ESN),
 	// interoperable with Docker nodes.
-	EncryptionDockerCompatible Encryption = C.OVERLAYNET_ENCRYPTION_DOCKER_COMPATIBLE
+	EncryptionDockerCompatible Encryption = 1
 	// EncryptionHardened has a 16-byte ICV, 64-bit ESN and a replay window.
-	EncryptionHardened Encryption = C.OVERLAYNET_ENCRYPTION_HARDENED
+	EncryptionHardened Encryption = 2
 )
 
 // Family is an IP address family, numbered by IP version.
@@ -24,8 +24,8 @@ type Family uint32
 
 // The address families.
 const (
-	IPv4 Family = C.OVERLAYNET_FAMILY_IPV4
-	IPv6 Family = C.OVERLAYNET_FAMILY_IPV6
+	IPv4 Family = 4
+	IPv6 Family = 6
 )
 
 // DockerMTU is Docker's overlay MTU (moby maxMTU): optionMTU (0 = unset, i.e. 1500) − 50,

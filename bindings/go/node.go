@@ -15,8 +15,8 @@ type NodeOS uint32
 
 // The operating systems.
 const (
-	Linux   NodeOS = C.OVERLAYNET_NODE_OS_LINUX
-	Windows NodeOS = C.OVERLAYNET_NODE_OS_WINDOWS
+	Linux   NodeOS = 0
+	Windows NodeOS = 1
 )
 
 // Protocol is the protocol of a firewall rule (its IP protocol number).
@@ -24,9 +24,9 @@ type Protocol uint32
 
 // The protocols a node must accept.
 const (
-	TCP Protocol = C.OVERLAYNET_PROTOCOL_TCP
-	UDP Protocol = C.OVERLAYNET_PROTOCOL_UDP
-	ESP Protocol = C.OVERLAYNET_PROTOCOL_ESP
+	TCP Protocol = 6
+	UDP Protocol = 17
+	ESP Protocol = 50
 )
 
 // FirewallRule is one inbound opening a node needs. Port is 0 for ESP.
