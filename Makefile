@@ -13,4 +13,4 @@ staticlib:
 # Regenerate include/overlaynet.h with the pinned cbindgen.
 header:
 	./scripts/ensure-tools.sh cbindgen
-	cbindgen --config cbindgen.toml --output include/overlaynet.h
+	cbindgen --quiet --config cbindgen.toml --output include/overlaynet.h

@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 
 pub mod error;
+#[cfg(feature = "capi")]
+pub mod ffi;
 pub mod ipsec;
 pub mod kernel;
 pub mod model;

@@ -1,0 +1,55 @@
+package overlaynet
+
+/*
+#include "overlaynet.h"
+*/
+import "C"
+
+// Compile-time checks that the Go constants equal the header's values: each line fails to
+// compile (negative constant converted to uint) if a value drifts.
+const (
+	_ = uint(ErrNullParameter - C.OVERLAYNET_RESULT_NULL_PARAMETER)
+	_ = uint(C.OVERLAYNET_RESULT_NULL_PARAMETER - ErrNullParameter)
+	_ = uint(ErrInvalidUTF8 - C.OVERLAYNET_RESULT_INVALID_UTF8)
+	_ = uint(C.OVERLAYNET_RESULT_INVALID_UTF8 - ErrInvalidUTF8)
+	_ = uint(ErrInvalidLength - C.OVERLAYNET_RESULT_INVALID_LENGTH)
+	_ = uint(C.OVERLAYNET_RESULT_INVALID_LENGTH - ErrInvalidLength)
+	_ = uint(ErrBufferTooSmall - C.OVERLAYNET_RESULT_BUFFER_TOO_SMALL)
+	_ = uint(C.OVERLAYNET_RESULT_BUFFER_TOO_SMALL - ErrBufferTooSmall)
+	_ = uint(ErrPanic - C.OVERLAYNET_RESULT_PANIC)
+	_ = uint(C.OVERLAYNET_RESULT_PANIC - ErrPanic)
+	_ = uint(ErrInvalidEnum - C.OVERLAYNET_RESULT_INVALID_ENUM)
+	_ = uint(C.OVERLAYNET_RESULT_INVALID_ENUM - ErrInvalidEnum)
+	_ = uint(ErrIndexOutOfRange - C.OVERLAYNET_RESULT_INDEX_OUT_OF_RANGE)
+	_ = uint(C.OVERLAYNET_RESULT_INDEX_OUT_OF_RANGE - ErrIndexOutOfRange)
+	_ = uint(ErrInvalidInput - C.OVERLAYNET_RESULT_INVALID_INPUT)
+	_ = uint(C.OVERLAYNET_RESULT_INVALID_INPUT - ErrInvalidInput)
+	_ = uint(ErrConflict - C.OVERLAYNET_RESULT_CONFLICT)
+	_ = uint(C.OVERLAYNET_RESULT_CONFLICT - ErrConflict)
+	_ = uint(ErrNotFound - C.OVERLAYNET_RESULT_NOT_FOUND)
+	_ = uint(C.OVERLAYNET_RESULT_NOT_FOUND - ErrNotFound)
+	_ = uint(ErrExhausted - C.OVERLAYNET_RESULT_EXHAUSTED)
+	_ = uint(C.OVERLAYNET_RESULT_EXHAUSTED - ErrExhausted)
+	_ = uint(ErrRefused - C.OVERLAYNET_RESULT_REFUSED)
+	_ = uint(C.OVERLAYNET_RESULT_REFUSED - ErrRefused)
+	_ = uint(EncryptionOff - C.OVERLAYNET_ENCRYPTION_OFF)
+	_ = uint(C.OVERLAYNET_ENCRYPTION_OFF - EncryptionOff)
+	_ = uint(EncryptionDockerCompatible - C.OVERLAYNET_ENCRYPTION_DOCKER_COMPATIBLE)
+	_ = uint(C.OVERLAYNET_ENCRYPTION_DOCKER_COMPATIBLE - EncryptionDockerCompatible)
+	_ = uint(EncryptionHardened - C.OVERLAYNET_ENCRYPTION_HARDENED)
+	_ = uint(C.OVERLAYNET_ENCRYPTION_HARDENED - EncryptionHardened)
+	_ = uint(IPv4 - C.OVERLAYNET_FAMILY_IPV4)
+	_ = uint(C.OVERLAYNET_FAMILY_IPV4 - IPv4)
+	_ = uint(IPv6 - C.OVERLAYNET_FAMILY_IPV6)
+	_ = uint(C.OVERLAYNET_FAMILY_IPV6 - IPv6)
+	_ = uint(Linux - C.OVERLAYNET_NODE_OS_LINUX)
+	_ = uint(C.OVERLAYNET_NODE_OS_LINUX - Linux)
+	_ = uint(Windows - C.OVERLAYNET_NODE_OS_WINDOWS)
+	_ = uint(C.OVERLAYNET_NODE_OS_WINDOWS - Windows)
+	_ = uint(TCP - C.OVERLAYNET_PROTOCOL_TCP)
+	_ = uint(C.OVERLAYNET_PROTOCOL_TCP - TCP)
+	_ = uint(UDP - C.OVERLAYNET_PROTOCOL_UDP)
+	_ = uint(C.OVERLAYNET_PROTOCOL_UDP - UDP)
+	_ = uint(ESP - C.OVERLAYNET_PROTOCOL_ESP)
+	_ = uint(C.OVERLAYNET_PROTOCOL_ESP - ESP)
+)

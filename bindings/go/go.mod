@@ -1,0 +1,3 @@
+module overlaynet.dev/go/overlaynet
+
+go 1.24
