@@ -929,3 +929,314 @@ pub unsafe extern "C" fn overlaynet_peer_record_decode(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr::{null, null_mut};
+
+    const NET: &str = "n1";
+    const SUBNETS: &str = "10.0.1.0/24,fd00:1::/64";
+    const LOCAL: &str = "192.168.1.10";
+    /// moby's gogoproto encoding of {10.0.1.5/24, 02:42:0a:00:01:05, 192.168.1.20}.
+    const GOLDEN: &[u8] = b"\x0a\x0b10.0.1.5/24\x12\x1102:42:0a:00:01:05\x1a\x0c192.168.1.20";
+
+    fn addr(text: &str) -> overlaynet_peer_addr {
+        text.parse::<IpAddr>().unwrap().into()
+    }
+
+    fn record(ip: &str, mac_last: u8, vtep: &str) -> overlaynet_peer_record {
+        let ip: IpNet = ip.parse().unwrap();
+        overlaynet_peer_record {
+            endpoint_ip: ip.addr().into(),
+            endpoint_prefix_len: ip.prefix_len(),
+            endpoint_mac: [2, 0x42, 10, 0, 1, mac_last],
+            tunnel_endpoint_ip: addr(vtep),
+        }
+    }
+
+    fn new_table() -> *mut overlaynet_peer_table {
+        let mut table = null_mut();
+        // SAFETY: live locals and static strings.
+        let rc = unsafe {
+            overlaynet_peer_table_new(
+                NET.as_ptr(),
+                NET.len(),
+                SUBNETS.as_ptr(),
+                SUBNETS.len(),
+                LOCAL.as_ptr(),
+                LOCAL.len(),
+                &mut table,
+            )
+        };
+        assert_eq!(rc, overlaynet_result::Ok);
+        table
+    }
+
+    fn new_deltas() -> *mut overlaynet_peer_deltas {
+        let mut deltas = null_mut();
+        // SAFETY: live local.
+        assert_eq!(
+            unsafe { overlaynet_peer_deltas_new(&mut deltas) },
+            overlaynet_result::Ok
+        );
+        deltas
+    }
+
+    fn kinds(deltas: *const overlaynet_peer_deltas) -> Vec<u32> {
+        let mut out = [overlaynet_peer_delta::from(PeerDelta::TunnelUp {
+            vtep: IpAddr::from([0, 0, 0, 0]),
+        }); 8];
+        let mut n = 0;
+        // SAFETY: live handle and buffer.
+        let rc = unsafe { overlaynet_peer_deltas_get(deltas, out.as_mut_ptr(), out.len(), &mut n) };
+        assert_eq!(rc, overlaynet_result::Ok);
+        out[..n].iter().map(|d| d.kind).collect()
+    }
+
+    #[test]
+    fn add_remote_fills_the_batch_in_order_and_a_failure_keeps_it() {
+        let (table, deltas) = (new_table(), new_deltas());
+        let peer = record("10.0.1.5/24", 5, "192.168.1.20");
+        let mut added = 0;
+        // SAFETY: live handles and locals.
+        let rc = unsafe {
+            overlaynet_peer_table_add_remote(table, b"ep1".as_ptr(), 3, &peer, deltas, &mut added)
+        };
+        assert_eq!(rc, overlaynet_result::Ok);
+        assert_eq!(added, overlaynet_peer_added::Inserted as u32);
+        use overlaynet_peer_delta_kind as K;
+        assert_eq!(
+            kinds(deltas),
+            [K::TunnelUp as u32, K::NeighbourAdd as u32, K::FdbAdd as u32]
+        );
+
+        // Outside every subnet: refused, batch and table unchanged, out_added not written.
+        let stray = record("10.9.9.9/24", 6, "192.168.1.20");
+        added = 77;
+        // SAFETY: as above.
+        let rc = unsafe {
+            overlaynet_peer_table_add_remote(table, b"ep2".as_ptr(), 3, &stray, deltas, &mut added)
+        };
+        assert_eq!(rc, overlaynet_result::InvalidInput);
+        assert_eq!(added, 77);
+        assert_eq!(kinds(deltas).len(), 3);
+        let mut len = 0;
+        // SAFETY: as above.
+        unsafe { overlaynet_peer_table_len(table, &mut len) };
+        assert_eq!(len, 1);
+
+        // Our own VTEP as a remote one is refused.
+        let own = record("10.0.1.6/24", 6, LOCAL);
+        // SAFETY: as above.
+        let rc = unsafe {
+            overlaynet_peer_table_add_remote(table, b"ep3".as_ptr(), 3, &own, deltas, &mut added)
+        };
+        assert_eq!(rc, overlaynet_result::Refused);
+
+        let mut removed = 0;
+        // SAFETY: as above.
+        let rc = unsafe {
+            overlaynet_peer_table_remove_remote(
+                table,
+                b"ep1".as_ptr(),
+                3,
+                &peer,
+                deltas,
+                &mut removed,
+            )
+        };
+        assert_eq!(rc, overlaynet_result::Ok);
+        assert_eq!(removed, overlaynet_peer_removed::Removed as u32);
+        assert_eq!(
+            kinds(deltas),
+            [
+                K::FdbRemove as u32,
+                K::NeighbourRemove as u32,
+                K::TunnelDown as u32
+            ]
+        );
+        // SAFETY: handles given up.
+        unsafe {
+            overlaynet_peer_table_free(table);
+            overlaynet_peer_deltas_free(deltas);
+        }
+    }
+
+    #[test]
+    fn gossip_applies_and_lists_show_the_entry() {
+        let (table, deltas) = (new_table(), new_deltas());
+        let mut outcome = overlaynet_peer_event_outcome {
+            kind: 99,
+            removed: 99,
+            added: 99,
+        };
+        // SAFETY: live handles and locals.
+        let rc = unsafe {
+            overlaynet_peer_table_apply_gossip(
+                table,
+                b"ep1".as_ptr(),
+                3,
+                null(),
+                0,
+                GOLDEN.as_ptr(),
+                GOLDEN.len(),
+                deltas,
+                &mut outcome,
+            )
+        };
+        assert_eq!(rc, overlaynet_result::Ok);
+        assert_eq!(
+            outcome,
+            overlaynet_peer_event_outcome {
+                kind: overlaynet_peer_event_kind::Applied as u32,
+                removed: 0,
+                added: overlaynet_peer_added::Inserted as u32,
+            }
+        );
+        assert_eq!(kinds(deltas).len(), 3);
+
+        let mut list = null_mut();
+        let ip = addr("10.0.1.5");
+        // SAFETY: live handles and locals.
+        assert_eq!(
+            unsafe { overlaynet_peer_table_entries_at(table, &ip, &mut list) },
+            overlaynet_result::Ok
+        );
+        let mut count = 0;
+        let mut entry = std::mem::MaybeUninit::uninit();
+        let mut eid = [0u8; 8];
+        let mut n = 0;
+        // SAFETY: live handles and locals.
+        unsafe {
+            overlaynet_peer_list_count(list, &mut count);
+            assert_eq!(count, 1);
+            assert_eq!(
+                overlaynet_peer_list_get(list, 0, entry.as_mut_ptr()),
+                overlaynet_result::Ok
+            );
+            assert_eq!(
+                overlaynet_peer_list_eid(list, 0, eid.as_mut_ptr(), eid.len(), &mut n),
+                overlaynet_result::Ok
+            );
+            assert_eq!(
+                overlaynet_peer_list_get(list, 1, entry.as_mut_ptr()),
+                overlaynet_result::IndexOutOfRange
+            );
+            overlaynet_peer_list_free(list);
+        }
+        // SAFETY: written by the successful call above.
+        let entry = unsafe { entry.assume_init() };
+        assert_eq!(&eid[..n], b"ep1");
+        assert_eq!(entry.peer, record("10.0.1.5/24", 5, "192.168.1.20"));
+        assert_eq!(entry.subnet, addr("10.0.1.0"));
+        assert_eq!(entry.subnet_prefix_len, 24);
+        assert!(entry.is_programmed && !entry.is_local);
+
+        // A garbage value fails the event with moby's text and changes nothing.
+        // SAFETY: live handles and locals.
+        let rc = unsafe {
+            overlaynet_peer_table_apply_gossip(
+                table,
+                b"ep2".as_ptr(),
+                3,
+                null(),
+                0,
+                b"\xff".as_ptr(),
+                1,
+                deltas,
+                &mut outcome,
+            )
+        };
+        assert_eq!(rc, overlaynet_result::InvalidInput);
+        assert!(crate::ffi::boundary::with_last_error(
+            |m| m.starts_with("failed to unmarshal peer record")
+        ));
+        assert_eq!(kinds(deltas).len(), 3);
+
+        // SAFETY: live handles; then given up.
+        unsafe {
+            assert_eq!(
+                overlaynet_peer_table_clear(table, deltas),
+                overlaynet_result::Ok
+            );
+            overlaynet_peer_table_free(table);
+        }
+        use overlaynet_peer_delta_kind as K;
+        assert_eq!(
+            kinds(deltas),
+            [
+                K::FdbRemove as u32,
+                K::NeighbourRemove as u32,
+                K::TunnelDown as u32
+            ]
+        );
+        // SAFETY: given up.
+        unsafe { overlaynet_peer_deltas_free(deltas) };
+    }
+
+    #[test]
+    fn record_codec_matches_the_golden_vector() {
+        let mut out = std::mem::MaybeUninit::uninit();
+        // SAFETY: live locals.
+        let rc = unsafe {
+            overlaynet_peer_record_decode(GOLDEN.as_ptr(), GOLDEN.len(), out.as_mut_ptr())
+        };
+        assert_eq!(rc, overlaynet_result::Ok);
+        // SAFETY: written on success.
+        let decoded = unsafe { out.assume_init() };
+        assert_eq!(decoded, record("10.0.1.5/24", 5, "192.168.1.20"));
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        // SAFETY: live locals.
+        let rc =
+            unsafe { overlaynet_peer_record_encode(&decoded, buf.as_mut_ptr(), buf.len(), &mut n) };
+        assert_eq!(rc, overlaynet_result::Ok);
+        assert_eq!(&buf[..n], GOLDEN);
+
+        let mut bad = decoded;
+        bad.endpoint_prefix_len = 33;
+        // SAFETY: live locals.
+        let rc =
+            unsafe { overlaynet_peer_record_encode(&bad, buf.as_mut_ptr(), buf.len(), &mut n) };
+        assert_eq!(rc, overlaynet_result::InvalidInput);
+        bad = decoded;
+        bad.tunnel_endpoint_ip.family = 5;
+        // SAFETY: live locals.
+        let rc =
+            unsafe { overlaynet_peer_record_encode(&bad, buf.as_mut_ptr(), buf.len(), &mut n) };
+        assert_eq!(rc, overlaynet_result::InvalidEnum);
+    }
+
+    #[test]
+    fn peer_errors_map_to_their_category() {
+        use crate::peer::PeerError;
+        let cases = [
+            (
+                PeerError::UnknownNetwork {
+                    network: "n".into(),
+                },
+                overlaynet_result::NotFound,
+            ),
+            (
+                PeerError::NetworkExists {
+                    network: "n".into(),
+                },
+                overlaynet_result::Conflict,
+            ),
+            (
+                PeerError::InvalidEndpointId,
+                overlaynet_result::InvalidInput,
+            ),
+            (
+                PeerError::OwnVtep {
+                    vtep: IpAddr::from([1, 2, 3, 4]),
+                },
+                overlaynet_result::Refused,
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(overlaynet_result::from_error(&error.into()), code);
+        }
+    }
+}
