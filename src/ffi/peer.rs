@@ -352,10 +352,11 @@ impl From<EventOutcome> for overlaynet_peer_event_outcome {
 }
 
 /// Runs an `_into` mutation so that `deltas` holds exactly its batch on success and is
-/// unchanged on failure (the table's `_into` forms append nothing when they fail).
+/// unchanged on failure (the table's `_into` forms append nothing when they fail, and the
+/// argument conversions run before them).
 fn replace_deltas<T>(
     deltas: &mut overlaynet_peer_deltas,
-    mutation: impl FnOnce(&mut Vec<PeerDelta>) -> Result<T, crate::peer::PeerError>,
+    mutation: impl FnOnce(&mut Vec<PeerDelta>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let previous = deltas.deltas.len();
     let outcome = mutation(&mut deltas.deltas)?;
@@ -436,16 +437,8 @@ pub unsafe extern "C" fn overlaynet_peer_table_free(table: *mut overlaynet_peer_
     guard_value((), || unsafe { free_handle(table) });
 }
 
-/// What a join/leave mutation reports back through `uint32_t *out_*`.
-type Mutation<'a> = dyn FnOnce(
-        &mut PeerTable,
-        &str,
-        &overlaynet_peer_record,
-        &mut Vec<PeerDelta>,
-    ) -> Result<u32, Failure>
-    + 'a;
-
-/// The shared body of the four join/leave mutations.
+/// The shared body of the four join/leave mutations: checks every argument, then runs `op`
+/// so that `deltas` holds exactly its batch on success.
 ///
 /// # Safety
 /// As the exported functions: each pointer NULL or valid, `(eid, eid_len)` readable.
@@ -458,7 +451,12 @@ unsafe fn mutate(
     deltas: *mut overlaynet_peer_deltas,
     out_code: *mut u32,
     out_name: &str,
-    op: Box<Mutation<'_>>,
+    op: impl FnOnce(
+        &mut PeerTable,
+        &str,
+        &overlaynet_peer_record,
+        &mut Vec<PeerDelta>,
+    ) -> Result<u32, Failure>,
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
@@ -471,10 +469,7 @@ unsafe fn mutate(
                 out_param(out_code, out_name)?,
             )
         };
-        let previous = d.deltas.len();
-        let code = op(&mut t.table, eid, peer, &mut d.deltas)?;
-        d.deltas.drain(..previous);
-        out.write(code);
+        out.write(replace_deltas(d, |d| op(&mut t.table, eid, peer, d))?);
         Ok(())
     })
 }
@@ -501,14 +496,10 @@ pub unsafe extern "C" fn overlaynet_peer_table_add_local(
             deltas,
             out_added,
             "out_added",
-            Box::new(|t, eid, p, d| {
-                Ok(added_code(t.add_local_into(
-                    eid,
-                    p.ip()?,
-                    MacAddr(p.endpoint_mac),
-                    d,
-                )?))
-            }),
+            |t, eid, p, d| {
+                let (ip, mac) = (p.ip()?, MacAddr(p.endpoint_mac));
+                Ok(added_code(t.add_local_into(eid, ip, mac, d)?))
+            },
         )
     }
 }
@@ -534,14 +525,10 @@ pub unsafe extern "C" fn overlaynet_peer_table_remove_local(
             deltas,
             out_removed,
             "out_removed",
-            Box::new(|t, eid, p, d| {
-                Ok(removed_code(t.remove_local_into(
-                    eid,
-                    p.ip()?,
-                    MacAddr(p.endpoint_mac),
-                    d,
-                )?))
-            }),
+            |t, eid, p, d| {
+                let (ip, mac) = (p.ip()?, MacAddr(p.endpoint_mac));
+                Ok(removed_code(t.remove_local_into(eid, ip, mac, d)?))
+            },
         )
     }
 }
@@ -568,10 +555,10 @@ pub unsafe extern "C" fn overlaynet_peer_table_add_remote(
             deltas,
             out_added,
             "out_added",
-            Box::new(|t, eid, p, d| {
+            |t, eid, p, d| {
                 let (ip, mac, vtep) = (p.ip()?, MacAddr(p.endpoint_mac), p.vtep()?);
                 Ok(added_code(t.add_remote_into(eid, ip, mac, vtep, d)?))
-            }),
+            },
         )
     }
 }
@@ -597,10 +584,10 @@ pub unsafe extern "C" fn overlaynet_peer_table_remove_remote(
             deltas,
             out_removed,
             "out_removed",
-            Box::new(|t, eid, p, d| {
+            |t, eid, p, d| {
                 let (ip, mac, vtep) = (p.ip()?, MacAddr(p.endpoint_mac), p.vtep()?);
                 Ok(removed_code(t.remove_remote_into(eid, ip, mac, vtep, d)?))
-            }),
+            },
         )
     }
 }
@@ -636,7 +623,7 @@ pub unsafe extern "C" fn overlaynet_peer_table_apply_gossip(
             )
         };
         let event = PeerEvent::from_gossip(eid, present(prev), present(value))?;
-        let outcome = replace_deltas(d, |d| t.table.apply_event_into(&event, d))?;
+        let outcome = replace_deltas(d, |d| Ok(t.table.apply_event_into(&event, d)?))?;
         out.write(outcome.into());
         Ok(())
     })
