@@ -37,6 +37,60 @@
 #define OVERLAYNET_MAX_INPUT_LEN (1 << 20)
 
 /**
+ * Bytes an ESP packet needs in front of the payload: SPI, sequence number and IV.
+ */
+#define ESP_HEADROOM (HEADER_LEN + IV_LEN)
+
+/**
+ * memberlist's `hasLabelMsg` message type.
+ */
+#define LABEL_MSG 244
+
+/**
+ * Keys per subsystem that swarm distributes (`keyringSize`).
+ */
+#define KEYRING_SIZE 3
+
+/**
+ * Largest supported window.
+ */
+#define MAX_REPLAY_WINDOW 4096
+
+/**
+ * Volume trigger without ESN: half of the 32-bit sequence space. A key transmits for one
+ * period after it becomes primary; firing at 2^31 leaves the other 2^31 numbers (about 8.4 h
+ * at 71,000 packets/s, i.e. 100 MB/s of 1,400-byte packets, the rate moby#52005 describes)
+ * for the manager to distribute the new key before the SA would stop sending.
+ */
+#define DOCKER_VOLUME_LIMIT (1 << 31)
+
+/**
+ * Volume trigger with ESN: 2^34 packets per key (Nebula's `RehandshakeAfterMessages`), far
+ * below AES-GCM's per-key usage bounds and far from the 64-bit sequence limit.
+ */
+#define HARDENED_VOLUME_LIMIT (1 << 34)
+
+/**
+ * Docker's XFRM reqid and policy mark (`mark = 0xD0C4E3`, "DOCKER" in hex speak).
+ */
+#define DOCKER_MARK 13681891
+
+/**
+ * IP protocol number of ESP.
+ */
+#define IPPROTO_ESP 50
+
+/**
+ * IP protocol number of UDP.
+ */
+#define IPPROTO_UDP 17
+
+/**
+ * Docker's XFRM mark and request id, `0xD0C4E3` (moby `drivers/overlay/encryption.go`).
+ */
+#define DOCKER_XFRM_MARK 13681891
+
+/**
  * ESP overhead of Docker's profile (moby `pktExpansion`).
  */
 #define DOCKER_ESP_OVERHEAD 26
@@ -130,6 +184,171 @@
 #define Vni_AUTO_START 4096
 
 /**
+ * First port of the dynamic range (swarmkit `dynamicPortStart`).
+ */
+#define DYNAMIC_PORT_START 30000
+
+/**
+ * Last port of the dynamic range (swarmkit `dynamicPortEnd`).
+ */
+#define DYNAMIC_PORT_END 32767
+
+/**
+ * Length of an Ethernet/IPv4 ARP packet.
+ */
+#define ARP_LEN 28
+
+/**
+ * Outer headers over an IPv4 underlay: IPv4 20 + UDP 8 + VXLAN 8.
+ */
+#define IPV4_OVERHEAD ((IPV4_HEADER_LEN + UDP_HEADER_LEN) + VXLAN_HEADER_LEN)
+
+/**
+ * Outer headers over an IPv6 underlay: IPv6 40 + UDP 8 + VXLAN 8.
+ */
+#define IPV6_OVERHEAD ((IPV6_HEADER_LEN + UDP_HEADER_LEN) + VXLAN_HEADER_LEN)
+
+/**
+ * What [`VxlanEncap::encap_udp_payload_in_place`] adds: the VXLAN header.
+ */
+#define UDP_PAYLOAD_OVERHEAD VXLAN_HEADER_LEN
+
+/**
+ * IANA's VXLAN port, Docker's and Linux's default.
+ */
+#define DEFAULT_VXLAN_PORT 4789
+
+/**
+ * Default TTL / hop limit of outer packets (Linux's default `ip_default_ttl`).
+ */
+#define DEFAULT_TTL 64
+
+/**
+ * Bytes of SPI and sequence number.
+ */
+#define HEADER_LEN 8
+
+/**
+ * Bytes of the pad-length and next-header fields.
+ */
+#define TRAILER_LEN 2
+
+/**
+ * RFC 4303 §2.4: the trailer must end on a 4-byte boundary.
+ */
+#define ALIGN 4
+
+/**
+ * IP protocol number carried in "next header" for a UDP payload (VXLAN rides in UDP).
+ */
+#define NEXT_HEADER_UDP 17
+
+/**
+ * Length of an untagged Ethernet header.
+ */
+#define ETHERNET_HEADER_LEN 14
+
+/**
+ * Length of an 802.1Q tag.
+ */
+#define VLAN_TAG_LEN 4
+
+/**
+ * ICMPv6 type of a Neighbour Solicitation.
+ */
+#define NEIGHBOR_SOLICIT 135
+
+/**
+ * ICMPv6 type of a Neighbour Advertisement.
+ */
+#define NEIGHBOR_ADVERT 136
+
+/**
+ * Length of an NS or NA without options.
+ */
+#define NDISC_LEN 24
+
+/**
+ * Length of a link-layer address option for Ethernet.
+ */
+#define LLADDR_OPT_LEN 8
+
+/**
+ * Length of an IPv4 header without options.
+ */
+#define IPV4_HEADER_LEN 20
+
+/**
+ * IP protocol number of UDP.
+ */
+#define PROTO_UDP 17
+
+/**
+ * IP protocol number of TCP.
+ */
+#define PROTO_TCP 6
+
+/**
+ * IP protocol number of ICMP.
+ */
+#define PROTO_ICMP 1
+
+/**
+ * Length of the fixed IPv6 header.
+ */
+#define IPV6_HEADER_LEN 40
+
+/**
+ * Next-header value of Hop-by-Hop Options.
+ */
+#define NH_HOP_BY_HOP 0
+
+/**
+ * Next-header value of the Routing header.
+ */
+#define NH_ROUTING 43
+
+/**
+ * Next-header value of the Fragment header.
+ */
+#define NH_FRAGMENT 44
+
+/**
+ * Next-header value of ESP.
+ */
+#define NH_ESP 50
+
+/**
+ * Next-header value of AH.
+ */
+#define NH_AH 51
+
+/**
+ * Next-header value of ICMPv6.
+ */
+#define NH_ICMPV6 58
+
+/**
+ * Next-header value of "no next header".
+ */
+#define NH_NONE 59
+
+/**
+ * Next-header value of Destination Options.
+ */
+#define NH_DEST_OPTS 60
+
+/**
+ * Length of the UDP header.
+ */
+#define UDP_HEADER_LEN 8
+
+/**
+ * Length of the VXLAN header.
+ */
+#define VXLAN_HEADER_LEN 8
+
+/**
  * What an `overlaynet_*` function returns. `OVERLAYNET_RESULT_OK` is 0, so `if (rc)` means
  * failure; every failure code is in 7001..=7099 and leaves a message for
  * `overlaynet_last_error_message` on the calling thread.
@@ -201,6 +420,35 @@ enum overlaynet_result
 typedef enum overlaynet_result overlaynet_result;
 #else
 typedef uint32_t overlaynet_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A transport protocol a port can be published for.
+ */
+enum Protocol
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * TCP (swarm's `PortConfig_TCP` = 0).
+   */
+  PROTOCOL_TCP = 0,
+  /**
+   * UDP (swarm's `PortConfig_UDP` = 1).
+   */
+  PROTOCOL_UDP = 1,
+  /**
+   * SCTP (swarm's `PortConfig_SCTP` = 2).
+   */
+  PROTOCOL_SCTP = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum Protocol Protocol;
+#else
+typedef uint32_t Protocol;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -313,6 +561,149 @@ typedef uint32_t overlaynet_protocol;
 #endif // __cplusplus
 
 /**
+ * The kind of an `overlaynet_peer_delta` (moby's addNeighbor/deleteNeighbor steps).
+ */
+enum overlaynet_peer_delta_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The first programmed peer behind `vtep` appeared: set up the tunnel (and SAs).
+   */
+  OVERLAYNET_PEER_DELTA_KIND_TUNNEL_UP = 1,
+  /**
+   * `ip neigh add <ip> lladdr <mac> dev <vxlan of subnet> nud permanent`.
+   */
+  OVERLAYNET_PEER_DELTA_KIND_NEIGHBOUR_ADD = 2,
+  /**
+   * `bridge fdb add <mac> dev <vxlan of subnet> dst <vtep> self permanent`.
+   */
+  OVERLAYNET_PEER_DELTA_KIND_FDB_ADD = 3,
+  /**
+   * Removes the FDB entry `FDB_ADD` with the same fields created.
+   */
+  OVERLAYNET_PEER_DELTA_KIND_FDB_REMOVE = 4,
+  /**
+   * Removes the neighbour entry `NEIGHBOUR_ADD` with the same fields created.
+   */
+  OVERLAYNET_PEER_DELTA_KIND_NEIGHBOUR_REMOVE = 5,
+  /**
+   * The last programmed peer behind `vtep` is gone: tear the tunnel (and SAs) down.
+   */
+  OVERLAYNET_PEER_DELTA_KIND_TUNNEL_DOWN = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_peer_delta_kind overlaynet_peer_delta_kind;
+#else
+typedef uint32_t overlaynet_peer_delta_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What an add did (`uint32_t *out_added`); 0 in an event outcome means no add happened.
+ */
+enum overlaynet_peer_added
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A new entry entered the table.
+   */
+  OVERLAYNET_PEER_ADDED_INSERTED = 1,
+  /**
+   * The identical entry was already there.
+   */
+  OVERLAYNET_PEER_ADDED_ALREADY_PRESENT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_peer_added overlaynet_peer_added;
+#else
+typedef uint32_t overlaynet_peer_added;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a remove did (`uint32_t *out_removed`); 0 in an event outcome means no remove
+ * happened.
+ */
+enum overlaynet_peer_removed
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The entry left the table.
+   */
+  OVERLAYNET_PEER_REMOVED_REMOVED = 1,
+  /**
+   * No such entry (gossip delivers deletes out of order, so this is not an error).
+   */
+  OVERLAYNET_PEER_REMOVED_NOT_FOUND = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_peer_removed overlaynet_peer_removed;
+#else
+typedef uint32_t overlaynet_peer_removed;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The kind of an `overlaynet_peer_event_outcome`.
+ */
+enum overlaynet_peer_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Every record in the event carries this host's VTEP: local endpoints are handled by
+   * join/leave, so the event was ignored.
+   */
+  OVERLAYNET_PEER_EVENT_KIND_IGNORED = 0,
+  /**
+   * An update whose previous and new records are equal.
+   */
+  OVERLAYNET_PEER_EVENT_KIND_UNCHANGED = 1,
+  /**
+   * The previous record was removed (if any) and the new one added (if any).
+   */
+  OVERLAYNET_PEER_EVENT_KIND_APPLIED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_peer_event_kind overlaynet_peer_event_kind;
+#else
+typedef uint32_t overlaynet_peer_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A Linux errno value, with names for the ones the kernel layer meets.
+ */
+typedef struct Errno Errno;
+
+/**
+ * An EtherType value.
+ */
+typedef struct EtherType EtherType;
+
+/**
+ * A VXLAN-GPE next-protocol value.
+ */
+typedef struct GpeProtocol GpeProtocol;
+
+/**
+ * An inclusive port range; a single port has `start == end`. `start <= end` always holds
+ * for values this module returns.
+ */
+typedef struct PortRange PortRange;
+
+/**
  * Opaque address pools that subnets are cut from.
  */
 typedef struct overlaynet_address_pools overlaynet_address_pools;
@@ -380,6 +771,22 @@ typedef struct overlaynet_overlay_builder overlaynet_overlay_builder;
 typedef struct overlaynet_overlay_network overlaynet_overlay_network;
 
 /**
+ * An opaque, reusable batch of kernel changes (`overlaynet_peer_delta`), filled by the
+ * peer-table mutations.
+ */
+typedef struct overlaynet_peer_deltas overlaynet_peer_deltas;
+
+/**
+ * An opaque snapshot of peer-table entries, from `overlaynet_peer_table_entries*`.
+ */
+typedef struct overlaynet_peer_list overlaynet_peer_list;
+
+/**
+ * An opaque peer table of one network.
+ */
+typedef struct overlaynet_peer_table overlaynet_peer_table;
+
+/**
  * An opaque VNI allocator (a 2 MiB bitmap of all 2^24 VNIs).
  */
 typedef struct overlaynet_vni_allocator overlaynet_vni_allocator;
@@ -419,6 +826,183 @@ typedef struct {
    */
   uint16_t port;
 } overlaynet_firewall_rule;
+
+/**
+ * An IP address: `family` is `overlaynet_family` (4 or 6), or 0 where no address applies;
+ * an IPv4 address is in `octets[0..4]` (network byte order) and the rest is zero.
+ */
+typedef struct {
+  /**
+   * 4, 6, or 0 for none.
+   */
+  uint32_t family;
+  /**
+   * The address bytes, network byte order.
+   */
+  uint8_t octets[16];
+} overlaynet_peer_addr;
+
+/**
+ * A PeerRecord (NetworkDB table `overlay_peer_table`), and the (ip, mac, vtep) of a peer.
+ */
+typedef struct {
+  /**
+   * The endpoint IP; its host bits are kept.
+   */
+  overlaynet_peer_addr endpoint_ip;
+  /**
+   * The prefix length of `endpoint_ip` (its network's subnet).
+   */
+  uint8_t endpoint_prefix_len;
+  /**
+   * The endpoint MAC.
+   */
+  uint8_t endpoint_mac[6];
+  /**
+   * The VTEP (data-path address) of the host that owns the endpoint.
+   */
+  overlaynet_peer_addr tunnel_endpoint_ip;
+} overlaynet_peer_record;
+
+/**
+ * What applying a gossip event did.
+ */
+typedef struct {
+  /**
+   * `overlaynet_peer_event_kind`.
+   */
+  uint32_t kind;
+  /**
+   * `overlaynet_peer_removed` for the previous record, 0 when there was none to remove.
+   */
+  uint32_t removed;
+  /**
+   * `overlaynet_peer_added` for the new record, 0 when there was none to add.
+   */
+  uint32_t added;
+} overlaynet_peer_event_outcome;
+
+/**
+ * One remote host (VTEP) of a table.
+ */
+typedef struct {
+  /**
+   * The host's VTEP address.
+   */
+  overlaynet_peer_addr vtep;
+  /**
+   * Entries behind it.
+   */
+  uint32_t entries;
+  /**
+   * Programmed entries behind it; its tunnel is needed while this is non-zero.
+   */
+  uint32_t programmed;
+} overlaynet_peer_vtep;
+
+/**
+ * One kernel change. Fields the kind does not use are zero (address family 0): tunnels use
+ * `vtep`; neighbour entries `subnet`, `ip`, `mac`; FDB entries `subnet`, `mac`, `vtep`.
+ */
+typedef struct {
+  /**
+   * `overlaynet_peer_delta_kind`.
+   */
+  uint32_t kind;
+  /**
+   * The subnet whose VXLAN device holds the entry (network address).
+   */
+  overlaynet_peer_addr subnet;
+  /**
+   * The prefix length of `subnet`.
+   */
+  uint8_t subnet_prefix_len;
+  /**
+   * The peer's MAC.
+   */
+  uint8_t mac[6];
+  /**
+   * The peer's IP address.
+   */
+  overlaynet_peer_addr ip;
+  /**
+   * The remote host's VTEP.
+   */
+  overlaynet_peer_addr vtep;
+} overlaynet_peer_delta;
+
+/**
+ * One peer-table entry (its endpoint id comes from `overlaynet_peer_list_eid`).
+ */
+typedef struct {
+  /**
+   * The endpoint IP, MAC and VTEP; the VTEP has family 0 for a local endpoint.
+   */
+  overlaynet_peer_record peer;
+  /**
+   * The subnet of the network the IP belongs to (network address).
+   */
+  overlaynet_peer_addr subnet;
+  /**
+   * The prefix length of `subnet`.
+   */
+  uint8_t subnet_prefix_len;
+  /**
+   * Whether this is a local endpoint of this host.
+   */
+  bool is_local;
+  /**
+   * Whether this entry is the one programmed into the kernel for its IP.
+   */
+  bool is_programmed;
+} overlaynet_peer_entry;
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * All protocols, in swarm's numeric order.
+ */
+#define Protocol_ALL { Protocol_Tcp, Protocol_Udp, Protocol_Sctp, }
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -1271,6 +1855,200 @@ overlaynet_result overlaynet_overlay_network_labels(const overlaynet_overlay_net
  */
 overlaynet_result overlaynet_overlay_network_driver_options(const overlaynet_overlay_network *network,
                                                             overlaynet_options **out_options);
+
+/**
+ * Creates the empty peer table of network `network` (its id) in `*out_table`: `subnets` is
+ * the network's subnets, comma-separated (`10.0.1.0/24,fd00::/64`, at least one), and
+ * `local_vtep` this host's data-path address (it fixes the underlay family; gossip carrying
+ * it is ignored). Free it with `overlaynet_peer_table_free`.
+ */
+overlaynet_result overlaynet_peer_table_new(const uint8_t *network,
+                                            size_t network_len,
+                                            const uint8_t *subnets,
+                                            size_t subnets_len,
+                                            const uint8_t *local_vtep,
+                                            size_t local_vtep_len,
+                                            overlaynet_peer_table **out_table);
+
+/**
+ * Frees a peer table. NULL is a no-op.
+ */
+void overlaynet_peer_table_free(overlaynet_peer_table *table);
+
+/**
+ * A local endpoint `eid` joined with `peer`'s IP and MAC (its VTEP is not read). Never
+ * programs anything, but takes part in duplicate-IP bookkeeping. On success `deltas` holds
+ * the kernel changes and `*out_added` an `overlaynet_peer_added`.
+ */
+overlaynet_result overlaynet_peer_table_add_local(overlaynet_peer_table *table,
+                                                  const uint8_t *eid,
+                                                  size_t eid_len,
+                                                  const overlaynet_peer_record *peer,
+                                                  overlaynet_peer_deltas *deltas,
+                                                  uint32_t *out_added);
+
+/**
+ * A local endpoint `eid` left (`peer`'s VTEP is not read). On success `deltas` holds the
+ * kernel changes and `*out_removed` an `overlaynet_peer_removed`.
+ */
+overlaynet_result overlaynet_peer_table_remove_local(overlaynet_peer_table *table,
+                                                     const uint8_t *eid,
+                                                     size_t eid_len,
+                                                     const overlaynet_peer_record *peer,
+                                                     overlaynet_peer_deltas *deltas,
+                                                     uint32_t *out_removed);
+
+/**
+ * A remote endpoint `eid` appeared behind `peer->tunnel_endpoint_ip` (not this host's
+ * VTEP). On success `deltas` holds the kernel changes (tunnel, neighbour, FDB, in order) and
+ * `*out_added` an `overlaynet_peer_added`.
+ */
+overlaynet_result overlaynet_peer_table_add_remote(overlaynet_peer_table *table,
+                                                   const uint8_t *eid,
+                                                   size_t eid_len,
+                                                   const overlaynet_peer_record *peer,
+                                                   overlaynet_peer_deltas *deltas,
+                                                   uint32_t *out_added);
+
+/**
+ * A remote endpoint `eid` went away; removing an absent entry is not an error. On success
+ * `deltas` holds the kernel changes and `*out_removed` an `overlaynet_peer_removed`.
+ */
+overlaynet_result overlaynet_peer_table_remove_remote(overlaynet_peer_table *table,
+                                                      const uint8_t *eid,
+                                                      size_t eid_len,
+                                                      const overlaynet_peer_record *peer,
+                                                      overlaynet_peer_deltas *deltas,
+                                                      uint32_t *out_removed);
+
+/**
+ * Applies a NetworkDB event for key `eid` with moby's `EventNotify` semantics: `prev` and
+ * `value` are the previous and new values (PeerRecord protobuf bytes); a zero length means
+ * absent (an empty encoding never validates). Create = value only, delete = prev only,
+ * update = both. Records carrying this host's VTEP are ignored. On success `deltas` holds the
+ * kernel changes (cancelling pairs left out) and `*out_outcome` what happened.
+ */
+overlaynet_result overlaynet_peer_table_apply_gossip(overlaynet_peer_table *table,
+                                                     const uint8_t *eid,
+                                                     size_t eid_len,
+                                                     const uint8_t *prev,
+                                                     size_t prev_len,
+                                                     const uint8_t *value,
+                                                     size_t value_len,
+                                                     overlaynet_peer_deltas *deltas,
+                                                     overlaynet_peer_event_outcome *out_outcome);
+
+/**
+ * Removes every entry (leaving the network); `deltas` then holds the changes that undo all
+ * programmed state.
+ */
+overlaynet_result overlaynet_peer_table_clear(overlaynet_peer_table *table,
+                                              overlaynet_peer_deltas *deltas);
+
+/**
+ * Stores the number of entries (local and remote, programmed or waiting) in `*out_len`.
+ */
+overlaynet_result overlaynet_peer_table_len(const overlaynet_peer_table *table, size_t *out_len);
+
+/**
+ * Stores a snapshot of every entry (storage order) in a new `*out_list`; free it with
+ * `overlaynet_peer_list_free`.
+ */
+overlaynet_result overlaynet_peer_table_entries(const overlaynet_peer_table *table,
+                                                overlaynet_peer_list **out_list);
+
+/**
+ * Stores the entries holding IP `ip` (oldest first; more than one only transiently; the
+ * one answering for the IP has `is_programmed`, or is the first) in a new `*out_list`.
+ */
+overlaynet_result overlaynet_peer_table_entries_at(const overlaynet_peer_table *table,
+                                                   const overlaynet_peer_addr *ip,
+                                                   overlaynet_peer_list **out_list);
+
+/**
+ * Stores the entries with MAC `mac[0..mac_len]` (`mac_len` must be 6) in a new `*out_list`.
+ */
+overlaynet_result overlaynet_peer_table_entries_with_mac(const overlaynet_peer_table *table,
+                                                         const uint8_t *mac,
+                                                         size_t mac_len,
+                                                         overlaynet_peer_list **out_list);
+
+/**
+ * Stores the entries behind VTEP `vtep` in a new `*out_list`.
+ */
+overlaynet_result overlaynet_peer_table_entries_behind(const overlaynet_peer_table *table,
+                                                       const overlaynet_peer_addr *vtep,
+                                                       overlaynet_peer_list **out_list);
+
+/**
+ * Copies the remote VTEPs that have entries into `vteps[0..len]`; `*out_n` gets the count.
+ */
+overlaynet_result overlaynet_peer_table_vteps(const overlaynet_peer_table *table,
+                                              overlaynet_peer_vtep *vteps,
+                                              size_t len,
+                                              size_t *out_n);
+
+/**
+ * Creates an empty delta batch in `*out_deltas`, to pass to the table mutations (reuse it:
+ * it keeps its capacity); free it with `overlaynet_peer_deltas_free`.
+ */
+overlaynet_result overlaynet_peer_deltas_new(overlaynet_peer_deltas **out_deltas);
+
+/**
+ * Frees a delta batch. NULL is a no-op.
+ */
+void overlaynet_peer_deltas_free(overlaynet_peer_deltas *deltas);
+
+/**
+ * Copies the batch, in the order it must be applied, into `buf[0..len]`; `*out_n` gets the
+ * count (or the count needed, with `OVERLAYNET_RESULT_BUFFER_TOO_SMALL`).
+ */
+overlaynet_result overlaynet_peer_deltas_get(const overlaynet_peer_deltas *deltas,
+                                             overlaynet_peer_delta *buf,
+                                             size_t len,
+                                             size_t *out_n);
+
+/**
+ * Frees an entry list. NULL is a no-op.
+ */
+void overlaynet_peer_list_free(overlaynet_peer_list *list);
+
+/**
+ * Stores the number of entries in the list in `*out_count`.
+ */
+overlaynet_result overlaynet_peer_list_count(const overlaynet_peer_list *list, size_t *out_count);
+
+/**
+ * Stores entry `index` (0-based) of the list in `*out_entry`.
+ */
+overlaynet_result overlaynet_peer_list_get(const overlaynet_peer_list *list,
+                                           size_t index,
+                                           overlaynet_peer_entry *out_entry);
+
+/**
+ * Copies the endpoint id of entry `index` into `buf`.
+ */
+overlaynet_result overlaynet_peer_list_eid(const overlaynet_peer_list *list,
+                                           size_t index,
+                                           uint8_t *buf,
+                                           size_t len,
+                                           size_t *out_n);
+
+/**
+ * Encodes `record` as moby's `proto.Marshal(&PeerRecord{...})` does into `buf`.
+ */
+overlaynet_result overlaynet_peer_record_encode(const overlaynet_peer_record *record,
+                                                uint8_t *buf,
+                                                size_t len,
+                                                size_t *out_n);
+
+/**
+ * Decodes and validates PeerRecord protobuf bytes `bytes[0..len]` (moby's
+ * `UnmarshalPeerRecord` rules and texts) into `*out_record`.
+ */
+overlaynet_result overlaynet_peer_record_decode(const uint8_t *bytes,
+                                                size_t len,
+                                                overlaynet_peer_record *out_record);
 
 /**
  * A static, NUL-terminated English description of `result` (any `uint32_t`; unknown values

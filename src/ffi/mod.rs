@@ -35,6 +35,7 @@ pub mod network_state;
 pub mod node;
 pub mod options;
 pub mod overlay;
+pub mod peer;
 pub mod result;
 pub mod vni;
 

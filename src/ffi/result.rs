@@ -93,7 +93,27 @@ impl overlaynet_result {
         #[allow(unreachable_patterns)] // other modules' variants arrive on parallel branches
         match error {
             crate::Error::Model(error) => Self::from_model_error(error),
+            crate::Error::Peer(error) => Self::from_peer_error(error),
             _ => Self::InvalidInput,
+        }
+    }
+
+    fn from_peer_error(error: &crate::peer::PeerError) -> overlaynet_result {
+        use crate::peer::PeerError::*;
+        match error {
+            UnknownNetwork { .. } => Self::NotFound,
+            NetworkExists { .. } => Self::Conflict,
+            OwnVtep { .. } => Self::Refused,
+            NoSubnets { .. }
+            | TooManySubnets { .. }
+            | InvalidLocalVtep { .. }
+            | InvalidEndpointId
+            | SubnetNotFound { .. }
+            | InvalidMac { .. }
+            | VtepFamily { .. }
+            | InvalidVtep { .. }
+            | EmptyEvent { .. }
+            | Record(_) => Self::InvalidInput,
         }
     }
 

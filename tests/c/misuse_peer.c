@@ -1,0 +1,388 @@
+/*
+ * Misuse test for the peer-table part of the overlaynet C ABI: every overlaynet_peer_*
+ * function gets NULL pointers, invalid UTF-8, absurd lengths, undefined enum values,
+ * too-small buffers and free/NULL sequences, and must answer with the documented result code
+ * and a last-error message, never a crash or a leak; failed mutations must leave the table
+ * and the delta batch unchanged. Run under valgrind by scripts/test.d/20-capi.sh.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "overlaynet.h"
+
+static int checks;
+static int failures;
+
+static const char *last_error(void) {
+  static char text[1024];
+  size_t n = 0;
+  if (overlaynet_last_error_message((uint8_t *)text, sizeof text - 1, &n) != OVERLAYNET_RESULT_OK)
+    n = 0;
+  text[n] = '\0';
+  return text;
+}
+
+/* The call must return `want`; a failure must also leave a non-empty message. */
+#define EXPECT(call, want)                                                                  \
+  do {                                                                                      \
+    overlaynet_last_error_clear();                                                          \
+    overlaynet_result rc_ = (call);                                                         \
+    checks++;                                                                               \
+    if (rc_ != (overlaynet_result)(want)) {                                                 \
+      fprintf(stderr, "%s:%d: %s\n  returned %u, want %u; last error: %s\n", __FILE__,      \
+              __LINE__, #call, (unsigned)rc_, (unsigned)(want), last_error());              \
+      failures++;                                                                           \
+    } else if (rc_ != OVERLAYNET_RESULT_OK && last_error()[0] == '\0') {                     \
+      fprintf(stderr, "%s:%d: %s failed without a message\n", __FILE__, __LINE__, #call);    \
+      failures++;                                                                           \
+    }                                                                                       \
+  } while (0)
+
+#define CHECK(cond)                                                                         \
+  do {                                                                                      \
+    checks++;                                                                               \
+    if (!(cond)) {                                                                          \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
+      failures++;                                                                           \
+    }                                                                                       \
+  } while (0)
+
+#define S(text) (const uint8_t *)(text), strlen(text)
+#define OK OVERLAYNET_RESULT_OK
+#define NUL_PARAM OVERLAYNET_RESULT_NULL_PARAMETER
+#define BAD_UTF8 OVERLAYNET_RESULT_INVALID_UTF8
+#define BAD_LEN OVERLAYNET_RESULT_INVALID_LENGTH
+#define TOO_SMALL OVERLAYNET_RESULT_BUFFER_TOO_SMALL
+#define BAD_ENUM OVERLAYNET_RESULT_INVALID_ENUM
+#define BAD_INPUT OVERLAYNET_RESULT_INVALID_INPUT
+#define OUT_OF_RANGE OVERLAYNET_RESULT_INDEX_OUT_OF_RANGE
+
+static const uint8_t invalid_utf8[] = {'e', 'p', 0xff, 0xfe};
+#define INVALID_UTF8 invalid_utf8, sizeof invalid_utf8
+#define ABSURD ((size_t)-1)
+
+/* moby's gogoproto encoding of {10.0.1.5/24, 02:42:0a:00:01:05, 192.168.1.20}. */
+static const uint8_t golden[] = "\x0a\x0b" "10.0.1.5/24" "\x12\x11" "02:42:0a:00:01:05"
+                                "\x1a\x0c" "192.168.1.20";
+#define GOLDEN golden, sizeof golden - 1
+
+static uint8_t buf[256];
+static size_t n;
+
+static overlaynet_peer_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  overlaynet_peer_addr addr;
+  memset(&addr, 0, sizeof addr);
+  addr.family = OVERLAYNET_FAMILY_IPV4;
+  addr.octets[0] = a;
+  addr.octets[1] = b;
+  addr.octets[2] = c;
+  addr.octets[3] = d;
+  return addr;
+}
+
+static overlaynet_peer_record peer(uint8_t host, overlaynet_peer_addr vtep) {
+  overlaynet_peer_record r;
+  memset(&r, 0, sizeof r);
+  r.endpoint_ip = v4(10, 0, 1, host);
+  r.endpoint_prefix_len = 24;
+  r.endpoint_mac[0] = 0x02;
+  r.endpoint_mac[1] = 0x42;
+  r.endpoint_mac[2] = 10;
+  r.endpoint_mac[4] = 1;
+  r.endpoint_mac[5] = host;
+  r.tunnel_endpoint_ip = vtep;
+  return r;
+}
+
+static size_t delta_count(const overlaynet_peer_deltas *d) {
+  size_t count = 0;
+  if (overlaynet_peer_deltas_get(d, NULL, 0, &count) != OK && count == 0) return 0;
+  return count;
+}
+
+static size_t table_len(const overlaynet_peer_table *t) {
+  size_t len = 0;
+  EXPECT(overlaynet_peer_table_len(t, &len), OK);
+  return len;
+}
+
+static void test_table_new(void) {
+  overlaynet_peer_table *t = NULL;
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), S("192.168.1.10"), NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_new(NULL, 2, S("10.0.1.0/24"), S("192.168.1.10"), &t), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_new(INVALID_UTF8, S("10.0.1.0/24"), S("192.168.1.10"), &t), BAD_UTF8);
+  EXPECT(overlaynet_peer_table_new(S("n1"), INVALID_UTF8, S("192.168.1.10"), &t), BAD_UTF8);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), golden, ABSURD, &t), BAD_LEN);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S(""), S("192.168.1.10"), &t), BAD_INPUT);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/33"), S("192.168.1.10"), &t), BAD_INPUT);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), S("0.0.0.0"), &t), BAD_INPUT);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), S("not-an-ip"), &t), BAD_INPUT);
+  CHECK(t == NULL);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), S("192.168.1.10"), &t), OK);
+  CHECK(t != NULL);
+  overlaynet_peer_table_free(t);
+  overlaynet_peer_table_free(NULL);
+}
+
+static void test_mutations(void) {
+  overlaynet_peer_table *t = NULL;
+  overlaynet_peer_deltas *d = NULL;
+  uint32_t code = 0;
+  EXPECT(overlaynet_peer_deltas_new(NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_deltas_new(&d), OK);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), S("192.168.1.10"), &t), OK);
+
+  overlaynet_peer_record remote = peer(5, v4(192, 168, 1, 20));
+  overlaynet_peer_record local = peer(2, v4(0, 0, 0, 0));
+  local.tunnel_endpoint_ip.family = 0; /* not read for local endpoints */
+
+  /* add_remote: every argument checked before anything changes. */
+  EXPECT(overlaynet_peer_table_add_remote(NULL, S("ep1"), &remote, d, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remote(t, NULL, 3, &remote, d, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remote(t, INVALID_UTF8, &remote, d, &code), BAD_UTF8);
+  EXPECT(overlaynet_peer_table_add_remote(t, (const uint8_t *)"e", ABSURD, &remote, d, &code), BAD_LEN);
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), NULL, d, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), &remote, NULL, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), &remote, d, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remote(t, S(""), &remote, d, &code), BAD_INPUT);
+  overlaynet_peer_record bad = remote;
+  bad.endpoint_ip.family = 7;
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), &bad, d, &code), BAD_ENUM);
+  bad = remote;
+  bad.endpoint_prefix_len = 200;
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), &bad, d, &code), BAD_INPUT);
+  bad = remote;
+  bad.tunnel_endpoint_ip.family = 0;
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), &bad, d, &code), BAD_ENUM);
+  bad = remote;
+  bad.endpoint_mac[0] = 0x01; /* multicast */
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), &bad, d, &code), BAD_INPUT);
+  bad = remote;
+  bad.tunnel_endpoint_ip = v4(192, 168, 1, 10); /* our own VTEP */
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), &bad, d, &code), OVERLAYNET_RESULT_REFUSED);
+  CHECK(table_len(t) == 0 && delta_count(d) == 0 && code == 0);
+
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), &remote, d, &code), OK);
+  CHECK(code == OVERLAYNET_PEER_ADDED_INSERTED);
+  CHECK(delta_count(d) == 3);
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep1"), &remote, d, &code), OK);
+  CHECK(code == OVERLAYNET_PEER_ADDED_ALREADY_PRESENT && delta_count(d) == 0);
+
+  /* The delta array: size query, too small, NULL out_n, NULL buf with a length, absurd. */
+  EXPECT(overlaynet_peer_table_remove_remote(t, S("ep1"), &remote, d, &code), OK);
+  CHECK(code == OVERLAYNET_PEER_REMOVED_REMOVED);
+  overlaynet_peer_delta deltas[3];
+  n = 0;
+  EXPECT(overlaynet_peer_deltas_get(d, NULL, 0, &n), TOO_SMALL);
+  CHECK(n == 3);
+  n = 0;
+  EXPECT(overlaynet_peer_deltas_get(d, deltas, 2, &n), TOO_SMALL);
+  CHECK(n == 3);
+  EXPECT(overlaynet_peer_deltas_get(d, deltas, 3, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_deltas_get(d, NULL, 3, &n), NUL_PARAM);
+  EXPECT(overlaynet_peer_deltas_get(d, deltas, ABSURD, &n), BAD_LEN);
+  EXPECT(overlaynet_peer_deltas_get(NULL, deltas, 3, &n), NUL_PARAM);
+  EXPECT(overlaynet_peer_deltas_get(d, deltas, 3, &n), OK);
+  CHECK(n == 3 && deltas[0].kind == OVERLAYNET_PEER_DELTA_KIND_FDB_REMOVE &&
+        deltas[1].kind == OVERLAYNET_PEER_DELTA_KIND_NEIGHBOUR_REMOVE &&
+        deltas[2].kind == OVERLAYNET_PEER_DELTA_KIND_TUNNEL_DOWN);
+  CHECK(deltas[2].vtep.family == OVERLAYNET_FAMILY_IPV4 && deltas[2].vtep.octets[3] == 20);
+  CHECK(deltas[2].subnet.family == 0 && deltas[1].subnet_prefix_len == 24);
+  EXPECT(overlaynet_peer_table_remove_remote(t, S("ep1"), &remote, d, &code), OK);
+  CHECK(code == OVERLAYNET_PEER_REMOVED_NOT_FOUND && delta_count(d) == 0);
+
+  EXPECT(overlaynet_peer_table_remove_remote(NULL, S("ep1"), &remote, d, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_remove_remote(t, INVALID_UTF8, &remote, d, &code), BAD_UTF8);
+  EXPECT(overlaynet_peer_table_remove_remote(t, S("ep1"), NULL, d, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_remove_remote(t, S("ep1"), &remote, NULL, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_remove_remote(t, S("ep1"), &remote, d, NULL), NUL_PARAM);
+
+  /* Local endpoints. */
+  EXPECT(overlaynet_peer_table_add_local(NULL, S("me"), &local, d, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_local(t, INVALID_UTF8, &local, d, &code), BAD_UTF8);
+  EXPECT(overlaynet_peer_table_add_local(t, S("me"), NULL, d, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_local(t, S("me"), &local, NULL, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_local(t, S("me"), &local, d, NULL), NUL_PARAM);
+  bad = local;
+  bad.endpoint_ip = v4(10, 9, 9, 9);
+  EXPECT(overlaynet_peer_table_add_local(t, S("me"), &bad, d, &code), BAD_INPUT);
+  EXPECT(overlaynet_peer_table_add_local(t, S("me"), &local, d, &code), OK);
+  CHECK(code == OVERLAYNET_PEER_ADDED_INSERTED && delta_count(d) == 0 && table_len(t) == 1);
+  EXPECT(overlaynet_peer_table_remove_local(NULL, S("me"), &local, d, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_remove_local(t, INVALID_UTF8, &local, d, &code), BAD_UTF8);
+  EXPECT(overlaynet_peer_table_remove_local(t, S("me"), NULL, d, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_remove_local(t, S("me"), &local, NULL, &code), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_remove_local(t, S("me"), &local, d, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_remove_local(t, S("me"), &local, d, &code), OK);
+  CHECK(code == OVERLAYNET_PEER_REMOVED_REMOVED && table_len(t) == 0);
+
+  /* Gossip. */
+  overlaynet_peer_event_outcome out;
+  memset(&out, 0, sizeof out);
+  EXPECT(overlaynet_peer_table_apply_gossip(NULL, S("ep9"), NULL, 0, GOLDEN, d, &out), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, INVALID_UTF8, NULL, 0, GOLDEN, d, &out), BAD_UTF8);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, S("ep9"), NULL, 5, GOLDEN, d, &out), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, S("ep9"), NULL, 0, golden, ABSURD, d, &out), BAD_LEN);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, S("ep9"), NULL, 0, GOLDEN, NULL, &out), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, S("ep9"), NULL, 0, GOLDEN, d, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, S("ep9"), NULL, 0, NULL, 0, d, &out), BAD_INPUT);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, S("ep9"), NULL, 0, golden, 5, d, &out), BAD_INPUT);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, S("ep9"), NULL, 0, S("\x0a\x02zz"), d, &out), BAD_INPUT);
+  CHECK(table_len(t) == 0 && out.kind == 0 && out.added == 0);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, S("ep9"), NULL, 0, GOLDEN, d, &out), OK);
+  CHECK(out.kind == OVERLAYNET_PEER_EVENT_KIND_APPLIED && out.removed == 0 &&
+        out.added == OVERLAYNET_PEER_ADDED_INSERTED && delta_count(d) == 3);
+  EXPECT(overlaynet_peer_table_apply_gossip(t, S("ep9"), GOLDEN, GOLDEN, d, &out), OK);
+  CHECK(out.kind == OVERLAYNET_PEER_EVENT_KIND_UNCHANGED && delta_count(d) == 0);
+
+  /* Clear. */
+  EXPECT(overlaynet_peer_table_clear(NULL, d), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_clear(t, NULL), NUL_PARAM);
+  CHECK(table_len(t) == 1);
+  EXPECT(overlaynet_peer_table_clear(t, d), OK);
+  CHECK(table_len(t) == 0 && delta_count(d) == 3);
+  EXPECT(overlaynet_peer_table_len(NULL, &n), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_len(t, NULL), NUL_PARAM);
+
+  overlaynet_peer_table_free(t);
+  overlaynet_peer_deltas_free(d);
+  overlaynet_peer_deltas_free(NULL);
+}
+
+static void test_lookups(void) {
+  overlaynet_peer_table *t = NULL;
+  overlaynet_peer_deltas *d = NULL;
+  overlaynet_peer_list *l = NULL;
+  uint32_t code = 0;
+  size_t count = 0;
+  EXPECT(overlaynet_peer_deltas_new(&d), OK);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), S("192.168.1.10"), &t), OK);
+  overlaynet_peer_record a = peer(5, v4(192, 168, 1, 20));
+  overlaynet_peer_record b = peer(6, v4(192, 168, 1, 20));
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep-a"), &a, d, &code), OK);
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep-b"), &b, d, &code), OK);
+
+  overlaynet_peer_addr ip = v4(10, 0, 1, 5), vtep = v4(192, 168, 1, 20), undefined = ip;
+  undefined.family = 5;
+
+  EXPECT(overlaynet_peer_table_entries(NULL, &l), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries(t, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries(t, &l), OK);
+  EXPECT(overlaynet_peer_list_count(l, &count), OK);
+  CHECK(count == 2);
+  overlaynet_peer_list_free(l);
+
+  EXPECT(overlaynet_peer_table_entries_at(NULL, &ip, &l), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries_at(t, NULL, &l), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries_at(t, &ip, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries_at(t, &undefined, &l), BAD_ENUM);
+  EXPECT(overlaynet_peer_table_entries_at(t, &ip, &l), OK);
+
+  overlaynet_peer_entry entry;
+  EXPECT(overlaynet_peer_list_count(NULL, &count), NUL_PARAM);
+  EXPECT(overlaynet_peer_list_count(l, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_list_count(l, &count), OK);
+  CHECK(count == 1);
+  EXPECT(overlaynet_peer_list_get(NULL, 0, &entry), NUL_PARAM);
+  EXPECT(overlaynet_peer_list_get(l, 0, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_list_get(l, 1, &entry), OUT_OF_RANGE);
+  EXPECT(overlaynet_peer_list_get(l, ABSURD, &entry), OUT_OF_RANGE);
+  EXPECT(overlaynet_peer_list_get(l, 0, &entry), OK);
+  CHECK(entry.is_programmed && !entry.is_local && entry.peer.endpoint_mac[5] == 5 &&
+        entry.subnet_prefix_len == 24 && entry.subnet.octets[3] == 0);
+  {
+    size_t full_ = 0;
+    EXPECT(overlaynet_peer_list_eid(l, 0, buf, sizeof buf, &full_), OK);
+    CHECK(full_ == 4 && memcmp(buf, "ep-a", 4) == 0);
+    n = 0;
+    EXPECT(overlaynet_peer_list_eid(l, 0, NULL, 0, &n), TOO_SMALL);
+    CHECK(n == full_);
+    n = 0;
+    EXPECT(overlaynet_peer_list_eid(l, 0, buf, full_ - 1, &n), TOO_SMALL);
+    CHECK(n == full_);
+    EXPECT(overlaynet_peer_list_eid(l, 0, buf, sizeof buf, NULL), NUL_PARAM);
+    EXPECT(overlaynet_peer_list_eid(l, 0, NULL, 8, &n), NUL_PARAM);
+    EXPECT(overlaynet_peer_list_eid(l, 0, buf, ABSURD, &n), BAD_LEN);
+    EXPECT(overlaynet_peer_list_eid(NULL, 0, buf, sizeof buf, &n), NUL_PARAM);
+    EXPECT(overlaynet_peer_list_eid(l, 1, buf, sizeof buf, &n), OUT_OF_RANGE);
+  }
+  overlaynet_peer_list_free(l);
+  overlaynet_peer_list_free(NULL);
+
+  const uint8_t mac[6] = {0x02, 0x42, 10, 0, 1, 6};
+  EXPECT(overlaynet_peer_table_entries_with_mac(NULL, mac, 6, &l), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries_with_mac(t, NULL, 6, &l), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries_with_mac(t, mac, 5, &l), BAD_LEN);
+  EXPECT(overlaynet_peer_table_entries_with_mac(t, mac, ABSURD, &l), BAD_LEN);
+  EXPECT(overlaynet_peer_table_entries_with_mac(t, mac, 6, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries_with_mac(t, mac, 6, &l), OK);
+  EXPECT(overlaynet_peer_list_count(l, &count), OK);
+  CHECK(count == 1);
+  overlaynet_peer_list_free(l);
+
+  EXPECT(overlaynet_peer_table_entries_behind(NULL, &vtep, &l), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries_behind(t, NULL, &l), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries_behind(t, &vtep, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_entries_behind(t, &undefined, &l), BAD_ENUM);
+  EXPECT(overlaynet_peer_table_entries_behind(t, &vtep, &l), OK);
+  EXPECT(overlaynet_peer_list_count(l, &count), OK);
+  CHECK(count == 2);
+  overlaynet_peer_list_free(l);
+
+  overlaynet_peer_vtep vteps[1];
+  n = 0;
+  EXPECT(overlaynet_peer_table_vteps(t, NULL, 0, &n), TOO_SMALL);
+  CHECK(n == 1);
+  EXPECT(overlaynet_peer_table_vteps(NULL, vteps, 1, &n), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_vteps(t, vteps, 1, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_vteps(t, NULL, 1, &n), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_vteps(t, vteps, ABSURD, &n), BAD_LEN);
+  EXPECT(overlaynet_peer_table_vteps(t, vteps, 1, &n), OK);
+  CHECK(n == 1 && vteps[0].entries == 2 && vteps[0].programmed == 2 && vteps[0].vtep.octets[3] == 20);
+
+  overlaynet_peer_table_free(t);
+  overlaynet_peer_deltas_free(d);
+}
+
+static void test_record_codec(void) {
+  overlaynet_peer_record r;
+  memset(&r, 0, sizeof r);
+  EXPECT(overlaynet_peer_record_decode(NULL, 4, &r), NUL_PARAM);
+  EXPECT(overlaynet_peer_record_decode(GOLDEN, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_record_decode(golden, ABSURD, &r), BAD_LEN);
+  EXPECT(overlaynet_peer_record_decode(NULL, 0, &r), BAD_INPUT);
+  EXPECT(overlaynet_peer_record_decode(golden, 10, &r), BAD_INPUT);
+  CHECK(r.endpoint_ip.family == 0);
+  EXPECT(overlaynet_peer_record_decode(GOLDEN, &r), OK);
+  CHECK(r.endpoint_ip.family == OVERLAYNET_FAMILY_IPV4 && r.endpoint_ip.octets[3] == 5 &&
+        r.endpoint_prefix_len == 24 && r.endpoint_mac[5] == 5 && r.tunnel_endpoint_ip.octets[3] == 20);
+
+  size_t full_ = 0;
+  EXPECT(overlaynet_peer_record_encode(&r, buf, sizeof buf, &full_), OK);
+  CHECK(full_ == sizeof golden - 1 && memcmp(buf, golden, full_) == 0);
+  n = 0;
+  EXPECT(overlaynet_peer_record_encode(&r, NULL, 0, &n), TOO_SMALL);
+  CHECK(n == full_);
+  EXPECT(overlaynet_peer_record_encode(&r, buf, full_ - 1, &n), TOO_SMALL);
+  EXPECT(overlaynet_peer_record_encode(&r, buf, sizeof buf, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_record_encode(&r, NULL, 8, &n), NUL_PARAM);
+  EXPECT(overlaynet_peer_record_encode(&r, buf, ABSURD, &n), BAD_LEN);
+  EXPECT(overlaynet_peer_record_encode(NULL, buf, sizeof buf, &n), NUL_PARAM);
+  overlaynet_peer_record bad = r;
+  bad.endpoint_ip.family = 0;
+  EXPECT(overlaynet_peer_record_encode(&bad, buf, sizeof buf, &n), BAD_ENUM);
+  bad = r;
+  bad.endpoint_prefix_len = 33;
+  EXPECT(overlaynet_peer_record_encode(&bad, buf, sizeof buf, &n), BAD_INPUT);
+}
+
+int main(void) {
+  test_table_new();
+  test_mutations();
+  test_lookups();
+  test_record_codec();
+  overlaynet_last_error_clear();
+  printf("misuse_peer: %d checks, %d failures\n", checks, failures);
+  return failures == 0 ? 0 : 1;
+}
