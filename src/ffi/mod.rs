@@ -35,6 +35,9 @@ pub mod network_state;
 pub mod node;
 pub mod options;
 pub mod overlay;
+pub mod publish;
+pub mod publish_allocator;
+pub mod publish_rules;
 pub mod result;
 pub mod vni;
 
