@@ -37,316 +37,15 @@
 #define OVERLAYNET_MAX_INPUT_LEN (1 << 20)
 
 /**
- * Bytes an ESP packet needs in front of the payload: SPI, sequence number and IV.
+ * First port of the dynamic range published port 0 is allocated from (swarmkit's
+ * `dynamicPortStart`).
  */
-#define ESP_HEADROOM (HEADER_LEN + IV_LEN)
+#define OVERLAYNET_DYNAMIC_PORT_START 30000
 
 /**
- * memberlist's `hasLabelMsg` message type.
+ * Last port of the dynamic range (swarmkit's `dynamicPortEnd`).
  */
-#define LABEL_MSG 244
-
-/**
- * Keys per subsystem that swarm distributes (`keyringSize`).
- */
-#define KEYRING_SIZE 3
-
-/**
- * Largest supported window.
- */
-#define MAX_REPLAY_WINDOW 4096
-
-/**
- * Volume trigger without ESN: half of the 32-bit sequence space. A key transmits for one
- * period after it becomes primary; firing at 2^31 leaves the other 2^31 numbers (about 8.4 h
- * at 71,000 packets/s, i.e. 100 MB/s of 1,400-byte packets, the rate moby#52005 describes)
- * for the manager to distribute the new key before the SA would stop sending.
- */
-#define DOCKER_VOLUME_LIMIT (1 << 31)
-
-/**
- * Volume trigger with ESN: 2^34 packets per key (Nebula's `RehandshakeAfterMessages`), far
- * below AES-GCM's per-key usage bounds and far from the 64-bit sequence limit.
- */
-#define HARDENED_VOLUME_LIMIT (1 << 34)
-
-/**
- * Docker's XFRM reqid and policy mark (`mark = 0xD0C4E3`, "DOCKER" in hex speak).
- */
-#define DOCKER_MARK 13681891
-
-/**
- * IP protocol number of ESP.
- */
-#define IPPROTO_ESP 50
-
-/**
- * IP protocol number of UDP.
- */
-#define IPPROTO_UDP 17
-
-/**
- * Docker's XFRM mark and request id, `0xD0C4E3` (moby `drivers/overlay/encryption.go`).
- */
-#define DOCKER_XFRM_MARK 13681891
-
-/**
- * ESP overhead of Docker's profile (moby `pktExpansion`).
- */
-#define DOCKER_ESP_OVERHEAD 26
-
-/**
- * ESP overhead of the hardened profile (16-byte ICV; ESN adds no bytes on the wire).
- */
-#define HARDENED_ESP_OVERHEAD 34
-
-/**
- * Longest Linux interface name (IFNAMSIZ − 1).
- */
-#define MAX_IFNAME_LEN 15
-
-/**
- * The longest IPv4 prefix an overlay subnet may have: a /30 holds a gateway and one endpoint.
- */
-#define MAX_IPV4_PREFIX_LEN 30
-
-/**
- * The MTU Docker assumes when `com.docker.network.driver.mtu` is unset.
- */
-#define DEFAULT_MTU 1500
-
-/**
- * VXLAN overhead over IPv4: inner Ethernet 14 + outer IPv4 20 + UDP 8 + VXLAN 8 (moby
- * `vxlanEncap`).
- */
-#define VXLAN_OVERHEAD_IPV4 50
-
-/**
- * VXLAN overhead over IPv6: inner Ethernet 14 + outer IPv6 40 + UDP 8 + VXLAN 8.
- */
-#define VXLAN_OVERHEAD_IPV6 70
-
-/**
- * Smallest `com.docker.network.driver.mtu` we accept: the underlay must carry at least a
- * minimal IPv4 datagram (576 bytes).
- */
-#define MIN_OPTION_MTU 576
-
-/**
- * Largest `com.docker.network.driver.mtu` we accept (the largest Linux link MTU for VXLAN).
- */
-#define MAX_OPTION_MTU 65535
-
-/**
- * Default VXLAN UDP port (IANA; moby `overlayutils`).
- */
-#define DEFAULT_DATA_PATH_PORT 4789
-
-/**
- * Lowest `--data-path-port`.
- */
-#define MIN_DATA_PATH_PORT 1024
-
-/**
- * Highest `--data-path-port`.
- */
-#define MAX_DATA_PATH_PORT 49151
-
-/**
- * Default swarm management port (`--listen-addr 0.0.0.0:2377`).
- */
-#define DEFAULT_SWARM_PORT 2377
-
-/**
- * memberlist / NetworkDB gossip port (TCP and UDP).
- */
-#define GOSSIP_PORT 7946
-
-/**
- * The default swarm pool size when none is given (`--default-addr-pool-mask-length`).
- */
-#define DEFAULT_POOL_MASK_LEN 24
-
-/**
- * Longest pool mask length: Docker keeps 4 addresses per network for itself.
- */
-#define MAX_POOL_MASK_LEN 29
-
-/**
- * The largest VNI (24 bits).
- */
-#define Vni_MAX ((1 << 24) - 1)
-
-/**
- * The first VNI swarm hands out automatically (moby ovmanager `vxlanIDStart`; below it
- * Windows cannot use VNIs, which collide with 802.1Q VLAN ids).
- */
-#define Vni_AUTO_START 4096
-
-/**
- * First port of the dynamic range (swarmkit `dynamicPortStart`).
- */
-#define DYNAMIC_PORT_START 30000
-
-/**
- * Last port of the dynamic range (swarmkit `dynamicPortEnd`).
- */
-#define DYNAMIC_PORT_END 32767
-
-/**
- * Length of an Ethernet/IPv4 ARP packet.
- */
-#define ARP_LEN 28
-
-/**
- * Outer headers over an IPv4 underlay: IPv4 20 + UDP 8 + VXLAN 8.
- */
-#define IPV4_OVERHEAD ((IPV4_HEADER_LEN + UDP_HEADER_LEN) + VXLAN_HEADER_LEN)
-
-/**
- * Outer headers over an IPv6 underlay: IPv6 40 + UDP 8 + VXLAN 8.
- */
-#define IPV6_OVERHEAD ((IPV6_HEADER_LEN + UDP_HEADER_LEN) + VXLAN_HEADER_LEN)
-
-/**
- * What [`VxlanEncap::encap_udp_payload_in_place`] adds: the VXLAN header.
- */
-#define UDP_PAYLOAD_OVERHEAD VXLAN_HEADER_LEN
-
-/**
- * IANA's VXLAN port, Docker's and Linux's default.
- */
-#define DEFAULT_VXLAN_PORT 4789
-
-/**
- * Default TTL / hop limit of outer packets (Linux's default `ip_default_ttl`).
- */
-#define DEFAULT_TTL 64
-
-/**
- * Bytes of SPI and sequence number.
- */
-#define HEADER_LEN 8
-
-/**
- * Bytes of the pad-length and next-header fields.
- */
-#define TRAILER_LEN 2
-
-/**
- * RFC 4303 §2.4: the trailer must end on a 4-byte boundary.
- */
-#define ALIGN 4
-
-/**
- * IP protocol number carried in "next header" for a UDP payload (VXLAN rides in UDP).
- */
-#define NEXT_HEADER_UDP 17
-
-/**
- * Length of an untagged Ethernet header.
- */
-#define ETHERNET_HEADER_LEN 14
-
-/**
- * Length of an 802.1Q tag.
- */
-#define VLAN_TAG_LEN 4
-
-/**
- * ICMPv6 type of a Neighbour Solicitation.
- */
-#define NEIGHBOR_SOLICIT 135
-
-/**
- * ICMPv6 type of a Neighbour Advertisement.
- */
-#define NEIGHBOR_ADVERT 136
-
-/**
- * Length of an NS or NA without options.
- */
-#define NDISC_LEN 24
-
-/**
- * Length of a link-layer address option for Ethernet.
- */
-#define LLADDR_OPT_LEN 8
-
-/**
- * Length of an IPv4 header without options.
- */
-#define IPV4_HEADER_LEN 20
-
-/**
- * IP protocol number of UDP.
- */
-#define PROTO_UDP 17
-
-/**
- * IP protocol number of TCP.
- */
-#define PROTO_TCP 6
-
-/**
- * IP protocol number of ICMP.
- */
-#define PROTO_ICMP 1
-
-/**
- * Length of the fixed IPv6 header.
- */
-#define IPV6_HEADER_LEN 40
-
-/**
- * Next-header value of Hop-by-Hop Options.
- */
-#define NH_HOP_BY_HOP 0
-
-/**
- * Next-header value of the Routing header.
- */
-#define NH_ROUTING 43
-
-/**
- * Next-header value of the Fragment header.
- */
-#define NH_FRAGMENT 44
-
-/**
- * Next-header value of ESP.
- */
-#define NH_ESP 50
-
-/**
- * Next-header value of AH.
- */
-#define NH_AH 51
-
-/**
- * Next-header value of ICMPv6.
- */
-#define NH_ICMPV6 58
-
-/**
- * Next-header value of "no next header".
- */
-#define NH_NONE 59
-
-/**
- * Next-header value of Destination Options.
- */
-#define NH_DEST_OPTS 60
-
-/**
- * Length of the UDP header.
- */
-#define UDP_HEADER_LEN 8
-
-/**
- * Length of the VXLAN header.
- */
-#define VXLAN_HEADER_LEN 8
+#define OVERLAYNET_DYNAMIC_PORT_END 32767
 
 /**
  * What an `overlaynet_*` function returns. `OVERLAYNET_RESULT_OK` is 0, so `if (rc)` means
@@ -420,35 +119,6 @@ enum overlaynet_result
 typedef enum overlaynet_result overlaynet_result;
 #else
 typedef uint32_t overlaynet_result;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * A transport protocol a port can be published for.
- */
-enum Protocol
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * TCP (swarm's `PortConfig_TCP` = 0).
-   */
-  PROTOCOL_TCP = 0,
-  /**
-   * UDP (swarm's `PortConfig_UDP` = 1).
-   */
-  PROTOCOL_UDP = 1,
-  /**
-   * SCTP (swarm's `PortConfig_SCTP` = 2).
-   */
-  PROTOCOL_SCTP = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum Protocol Protocol;
-#else
-typedef uint32_t Protocol;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -532,7 +202,8 @@ typedef uint32_t overlaynet_node_os;
 #endif // __cplusplus
 
 /**
- * The protocol of a firewall rule.
+ * An IP protocol number: of a firewall rule (TCP, UDP, ESP) or of a published port (TCP,
+ * UDP, SCTP).
  */
 enum overlaynet_protocol
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -551,6 +222,10 @@ enum overlaynet_protocol
    * IPsec ESP (no ports).
    */
   OVERLAYNET_PROTOCOL_ESP = 50,
+  /**
+   * SCTP (published ports only).
+   */
+  OVERLAYNET_PROTOCOL_SCTP = 132,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -683,25 +358,54 @@ typedef uint32_t overlaynet_peer_event_kind;
 #endif // __cplusplus
 
 /**
- * A Linux errno value, with names for the ones the kernel layer meets.
+ * How a swarm service port is published (values of `uint32_t mode` in port configs).
  */
-typedef struct Errno Errno;
+enum overlaynet_publish_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Through the routing mesh on every node (swarm's `ingress`, the default).
+   */
+  OVERLAYNET_PUBLISH_MODE_INGRESS = 0,
+  /**
+   * Directly on the node running the task (swarm's `host`).
+   */
+  OVERLAYNET_PUBLISH_MODE_HOST = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_publish_mode overlaynet_publish_mode;
+#else
+typedef uint32_t overlaynet_publish_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
- * An EtherType value.
+ * How clients reach a service's tasks (values of `uint32_t mode` endpoint arguments).
  */
-typedef struct EtherType EtherType;
-
-/**
- * A VXLAN-GPE next-protocol value.
- */
-typedef struct GpeProtocol GpeProtocol;
-
-/**
- * An inclusive port range; a single port has `start == end`. `start <= end` always holds
- * for values this module returns.
- */
-typedef struct PortRange PortRange;
+enum overlaynet_endpoint_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A virtual IP, load-balanced to the tasks (`vip`, the default).
+   */
+  OVERLAYNET_ENDPOINT_MODE_VIP = 0,
+  /**
+   * No VIP: the name resolves to the task addresses (`dnsrr`).
+   */
+  OVERLAYNET_ENDPOINT_MODE_DNSRR = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_endpoint_mode overlaynet_endpoint_mode;
+#else
+typedef uint32_t overlaynet_endpoint_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Opaque address pools that subnets are cut from.
@@ -738,6 +442,16 @@ typedef struct overlaynet_ingress_network overlaynet_ingress_network;
  * An opaque IPAM config. Validation happens when a network using it is built.
  */
 typedef struct overlaynet_ipam_config overlaynet_ipam_config;
+
+/**
+ * An opaque set of mesh rules for one network namespace.
+ */
+typedef struct overlaynet_mesh_rules overlaynet_mesh_rules;
+
+/**
+ * An opaque nftables transaction: a script `nft -f` applies atomically.
+ */
+typedef struct overlaynet_mesh_transaction overlaynet_mesh_transaction;
 
 /**
  * An opaque snapshot of one registered network: subnets, gateways, VNIs, MTU, options.
@@ -785,6 +499,22 @@ typedef struct overlaynet_peer_list overlaynet_peer_list;
  * An opaque peer table of one network.
  */
 typedef struct overlaynet_peer_table overlaynet_peer_table;
+
+/**
+ * An opaque ingress port allocator for a cluster.
+ */
+typedef struct overlaynet_port_allocator overlaynet_port_allocator;
+
+/**
+ * An opaque, ordered list of swarm port configs with their names: a service's endpoint spec,
+ * or what the port allocator returns.
+ */
+typedef struct overlaynet_port_list overlaynet_port_list;
+
+/**
+ * An opaque service name table of one network, with its own shuffle generator.
+ */
+typedef struct overlaynet_service_resolver overlaynet_service_resolver;
 
 /**
  * An opaque VNI allocator (a 2 MiB bitmap of all 2^24 VNIs).
@@ -957,52 +687,109 @@ typedef struct {
   bool is_programmed;
 } overlaynet_peer_entry;
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+/**
+ * An IPv4 or IPv6 address.
+ */
+typedef struct {
+  /**
+   * `overlaynet_family`: `OVERLAYNET_FAMILY_IPV4` (4) or `OVERLAYNET_FAMILY_IPV6` (6).
+   */
+  uint32_t family;
+  /**
+   * The address in network byte order. IPv4 uses `bytes[0..4]`; the other bytes are zero
+   * on output and ignored on input.
+   */
+  uint8_t bytes[16];
+} overlaynet_ip_address;
 
 /**
- * All protocols, in swarm's numeric order.
+ * One container port of a `docker run -p` value and where it is bound on the host.
  */
-#define Protocol_ALL { Protocol_Tcp, Protocol_Udp, Protocol_Sctp, }
+typedef struct {
+  /**
+   * The container port.
+   */
+  uint16_t container_port;
+  /**
+   * `overlaynet_protocol`: TCP (6), UDP (17) or SCTP (132).
+   */
+  uint32_t protocol;
+  /**
+   * False for Docker's empty `HostIP` (all addresses); then `host_ip` is all zero.
+   */
+  bool has_host_ip;
+  /**
+   * The host address to bind.
+   */
+  overlaynet_ip_address host_ip;
+  /**
+   * False for Docker's empty `HostPort` (an ephemeral port); then the range is 0-0.
+   */
+  bool has_host_port;
+  /**
+   * First host port. A range of several ports only occurs for a single container port: it
+   * is the pool the host port is picked from.
+   */
+  uint16_t host_port_start;
+  /**
+   * Last host port (inclusive), at least `host_port_start`.
+   */
+  uint16_t host_port_end;
+} overlaynet_run_port_mapping;
 
+/**
+ * One swarm service port (swarm's `PortConfig` without its name, which port lists carry).
+ */
+typedef struct {
+  /**
+   * `overlaynet_protocol`: TCP (6), UDP (17) or SCTP (132).
+   */
+  uint32_t protocol;
+  /**
+   * Port inside the task container.
+   */
+  uint16_t target;
+  /**
+   * Published port; 0 asks the port allocator for one of the dynamic range.
+   */
+  uint16_t published;
+  /**
+   * `overlaynet_publish_mode`.
+   */
+  uint32_t mode;
+} overlaynet_port_config;
 
+/**
+ * A published port of a load balancer.
+ */
+typedef struct {
+  /**
+   * `overlaynet_protocol`: TCP (6), UDP (17) or SCTP (132).
+   */
+  uint32_t protocol;
+  /**
+   * The published port.
+   */
+  uint16_t port;
+} overlaynet_published_port;
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+/**
+ * A task container's redirect of a published port to its target port.
+ */
+typedef struct {
+  /**
+   * `overlaynet_protocol`: TCP (6), UDP (17) or SCTP (132).
+   */
+  uint32_t protocol;
+  /**
+   * The published port.
+   */
+  uint16_t published;
+  /**
+   * The port inside the container.
+   */
+  uint16_t target;
+} overlaynet_port_redirect;
 
 #ifdef __cplusplus
 extern "C" {
@@ -2049,6 +1836,413 @@ overlaynet_result overlaynet_peer_record_encode(const overlaynet_peer_record *re
 overlaynet_result overlaynet_peer_record_decode(const uint8_t *bytes,
                                                 size_t len,
                                                 overlaynet_peer_record *out_record);
+
+/**
+ * Parses one `docker run -p` value (short `[ip:][hostPort:]containerPort[/proto]` or long
+ * `published=,target=,protocol=` form, as the Docker CLI and go-connections do) into
+ * `mappings[0..len]`, one per container port; `*out_n` gets the count. Errors carry Docker's
+ * text.
+ */
+overlaynet_result overlaynet_run_port_parse(const uint8_t *value,
+                                            size_t value_len,
+                                            overlaynet_run_port_mapping *mappings,
+                                            size_t len,
+                                            size_t *out_n);
+
+/**
+ * Copies a mapping in go-connections' `PortMapping.String` form (`127.0.0.1:8080:80/tcp`,
+ * `[::1]::80/udp`), which parses back to the same mapping, into `buf`.
+ */
+overlaynet_result overlaynet_run_port_mapping_format(const overlaynet_run_port_mapping *mapping,
+                                                     uint8_t *buf,
+                                                     size_t len,
+                                                     size_t *out_n);
+
+/**
+ * Parses one `docker service create -p` value (short form, or the long CSV form
+ * `published=,target=,protocol=,mode=`, as the Docker CLI's `PortOpt.Set`) into
+ * `ports[0..len]`; `*out_n` gets the count. Published 0 is left for the allocator.
+ */
+overlaynet_result overlaynet_service_port_parse(const uint8_t *value,
+                                                size_t value_len,
+                                                overlaynet_port_config *ports,
+                                                size_t len,
+                                                size_t *out_n);
+
+/**
+ * Copies a port config in Docker's `PortOpt.String` form, `published:target/proto/mode`
+ * (e.g. `8080:80/tcp/ingress`), into `buf`.
+ */
+overlaynet_result overlaynet_port_config_format(const overlaynet_port_config *port,
+                                                uint8_t *buf,
+                                                size_t len,
+                                                size_t *out_n);
+
+/**
+ * Copies a `docker service create -p` value that parses back to this port config into `buf`
+ * (the short form for ingress ports, the long form for host ports).
+ */
+overlaynet_result overlaynet_port_config_spec(const overlaynet_port_config *port,
+                                              uint8_t *buf,
+                                              size_t len,
+                                              size_t *out_n);
+
+/**
+ * Creates an empty port list in `*out_list`; free it with `overlaynet_port_list_free`.
+ */
+overlaynet_result overlaynet_port_list_new(overlaynet_port_list **out_list);
+
+/**
+ * Frees a port list. NULL is a no-op.
+ */
+void overlaynet_port_list_free(overlaynet_port_list *list);
+
+/**
+ * Appends a copy of `*port` named `name` (`(NULL, 0)` for the unnamed ports the CLI makes).
+ */
+overlaynet_result overlaynet_port_list_push(overlaynet_port_list *list,
+                                            const overlaynet_port_config *port,
+                                            const uint8_t *name,
+                                            size_t name_len);
+
+/**
+ * Stores the number of ports in `*out_count`.
+ */
+overlaynet_result overlaynet_port_list_count(const overlaynet_port_list *list, size_t *out_count);
+
+/**
+ * Stores port `index` (0-based) in `*out_port`.
+ */
+overlaynet_result overlaynet_port_list_get(const overlaynet_port_list *list,
+                                           size_t index,
+                                           overlaynet_port_config *out_port);
+
+/**
+ * Copies the name of port `index` (often empty) into `buf`.
+ */
+overlaynet_result overlaynet_port_list_name(const overlaynet_port_list *list,
+                                            size_t index,
+                                            uint8_t *buf,
+                                            size_t len,
+                                            size_t *out_n);
+
+/**
+ * Validates a service's ports as swarmkit's `validateEndpointSpec` (`mode` is an
+ * `overlaynet_endpoint_mode`): ingress-mode ports are refused with DNS round robin, and a
+ * published port may appear once per protocol. Failures are `OVERLAYNET_RESULT_INVALID_INPUT`
+ * with Docker's text.
+ */
+overlaynet_result overlaynet_endpoint_spec_validate(uint32_t mode,
+                                                    const overlaynet_port_list *ports);
+
+/**
+ * Creates an allocator with every port free in `*out_allocator`; free it with
+ * `overlaynet_port_allocator_free`.
+ */
+overlaynet_result overlaynet_port_allocator_new(overlaynet_port_allocator **out_allocator);
+
+/**
+ * Frees a port allocator. NULL is a no-op.
+ */
+void overlaynet_port_allocator_free(overlaynet_port_allocator *allocator);
+
+/**
+ * Allocates (or re-allocates, on a service update) the ingress ports of `service` from its
+ * endpoint spec `spec` and stores its ports, published ports filled in and in spec order, in
+ * a new `*out_ports` (free it with `overlaynet_port_list_free`). Published 0 takes the next
+ * free port of 30000-32767 and keeps it across updates; host-mode ports are not allocated.
+ * A port held by another service is `OVERLAYNET_RESULT_CONFLICT`, a full dynamic range
+ * `OVERLAYNET_RESULT_EXHAUSTED`.
+ */
+overlaynet_result overlaynet_port_allocator_allocate(overlaynet_port_allocator *allocator,
+                                                     const uint8_t *service,
+                                                     size_t service_len,
+                                                     const overlaynet_port_list *spec,
+                                                     overlaynet_port_list **out_ports);
+
+/**
+ * Frees every port of `service`; `*out_released` says whether it had an allocation.
+ * `out_released` may be NULL.
+ */
+overlaynet_result overlaynet_port_allocator_release(overlaynet_port_allocator *allocator,
+                                                    const uint8_t *service,
+                                                    size_t service_len,
+                                                    bool *out_released);
+
+/**
+ * Copies the name of the service holding published port `port` for `protocol`
+ * (`overlaynet_protocol`: TCP, UDP or SCTP) into `buf`; `OVERLAYNET_RESULT_NOT_FOUND` when
+ * the port is free.
+ */
+overlaynet_result overlaynet_port_allocator_owner(const overlaynet_port_allocator *allocator,
+                                                  uint32_t protocol,
+                                                  uint16_t port,
+                                                  uint8_t *buf,
+                                                  size_t len,
+                                                  size_t *out_n);
+
+/**
+ * Stores the ports last allocated to `service` in a new `*out_ports` (free it with
+ * `overlaynet_port_list_free`); `OVERLAYNET_RESULT_NOT_FOUND` when it has none.
+ */
+overlaynet_result overlaynet_port_allocator_ports(const overlaynet_port_allocator *allocator,
+                                                  const uint8_t *service,
+                                                  size_t service_len,
+                                                  overlaynet_port_list **out_ports);
+
+/**
+ * Creates an empty service name table in `*out_resolver` whose answer shuffles are
+ * determined by `seed` (equal seeds and calls give equal answers); free it with
+ * `overlaynet_service_resolver_free`.
+ */
+overlaynet_result overlaynet_service_resolver_new(uint64_t seed,
+                                                  overlaynet_service_resolver **out_resolver);
+
+/**
+ * Frees a service resolver. NULL is a no-op.
+ */
+void overlaynet_service_resolver_free(overlaynet_service_resolver *resolver);
+
+/**
+ * Adds or replaces service `name` (case-insensitive, a trailing dot ignored) with endpoint
+ * mode `mode` (`overlaynet_endpoint_mode`) and, in VIP mode, its VIP on this network (`vip`
+ * may be NULL; a DNSRR service ignores it). Its task addresses are kept.
+ */
+overlaynet_result overlaynet_service_resolver_set_service(overlaynet_service_resolver *resolver,
+                                                          const uint8_t *name,
+                                                          size_t name_len,
+                                                          uint32_t mode,
+                                                          const overlaynet_ip_address *vip);
+
+/**
+ * Replaces the task addresses of service `name` with `tasks[0..count]` (adding the service
+ * in VIP mode without a VIP if it is unknown).
+ */
+overlaynet_result overlaynet_service_resolver_set_tasks(overlaynet_service_resolver *resolver,
+                                                        const uint8_t *name,
+                                                        size_t name_len,
+                                                        const overlaynet_ip_address *tasks,
+                                                        size_t count);
+
+/**
+ * Forgets service `name`; `*out_removed` says whether it was known. `out_removed` may be
+ * NULL.
+ */
+overlaynet_result overlaynet_service_resolver_remove_service(overlaynet_service_resolver *resolver,
+                                                             const uint8_t *name,
+                                                             size_t name_len,
+                                                             bool *out_removed);
+
+/**
+ * Resolves `query` into `addrs[0..len]` and their number into `*out_n`: the VIP of a
+ * VIP-mode service, the shuffled task addresses of a DNSRR service or of `tasks.<name>`.
+ * An unknown name (NXDOMAIN) is `OVERLAYNET_RESULT_NOT_FOUND`; a known one may have no
+ * address yet (`*out_n` 0). A too-small array gives `OVERLAYNET_RESULT_BUFFER_TOO_SMALL`
+ * and the count without drawing a shuffle, so the retry gets the answer the first call
+ * would have.
+ */
+overlaynet_result overlaynet_service_resolver_resolve(overlaynet_service_resolver *resolver,
+                                                      const uint8_t *query,
+                                                      size_t query_len,
+                                                      overlaynet_ip_address *addrs,
+                                                      size_t len,
+                                                      size_t *out_n);
+
+/**
+ * Creates empty mesh rules in `*out_rules`; free them with `overlaynet_mesh_rules_free`.
+ */
+overlaynet_result overlaynet_mesh_rules_new(overlaynet_mesh_rules **out_rules);
+
+/**
+ * Frees mesh rules. NULL is a no-op.
+ */
+void overlaynet_mesh_rules_free(overlaynet_mesh_rules *rules);
+
+/**
+ * Stores an independent copy of `rules` in a new `*out_rules` (e.g. the old state for
+ * `overlaynet_mesh_rules_transition_from`).
+ */
+overlaynet_result overlaynet_mesh_rules_clone(const overlaynet_mesh_rules *rules,
+                                              overlaynet_mesh_rules **out_rules);
+
+/**
+ * Makes this namespace a routing-mesh host: published ingress ports are DNATed to the
+ * ingress sandbox's docker_gwbridge address `sandbox_v4` and/or `sandbox_v6` (either may be
+ * NULL, not both; each must be of its family), and local sources leaving through interface
+ * `gwbridge` are masqueraded. The base chains change, so `*out_transaction` is a full load.
+ */
+overlaynet_result overlaynet_mesh_rules_set_gateway(overlaynet_mesh_rules *rules,
+                                                    const overlaynet_ip_address *sandbox_v4,
+                                                    const overlaynet_ip_address *sandbox_v6,
+                                                    const uint8_t *gwbridge,
+                                                    size_t gwbridge_len,
+                                                    overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Stops being a routing-mesh host (a full load without the host rules).
+ */
+overlaynet_result overlaynet_mesh_rules_clear_gateway(overlaynet_mesh_rules *rules,
+                                                      overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Publishes ingress port `port` for `protocol` (`overlaynet_protocol`: TCP, UDP or SCTP) on
+ * this host; publishing it again only counts a reference (empty transaction). A port routed
+ * by something else here is `OVERLAYNET_RESULT_CONFLICT`.
+ */
+overlaynet_result overlaynet_mesh_rules_add_ingress_port(overlaynet_mesh_rules *rules,
+                                                         uint32_t protocol,
+                                                         uint16_t port,
+                                                         overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Drops one reference to an ingress port; the rules go with the last one. An unknown port
+ * gives an empty transaction.
+ */
+overlaynet_result overlaynet_mesh_rules_remove_ingress_port(overlaynet_mesh_rules *rules,
+                                                            uint32_t protocol,
+                                                            uint16_t port,
+                                                            overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Publishes a host-mode port: `host_port` DNATed to `*container`, port `target`.
+ */
+overlaynet_result overlaynet_mesh_rules_add_host_port(overlaynet_mesh_rules *rules,
+                                                      uint32_t protocol,
+                                                      uint16_t host_port,
+                                                      const overlaynet_ip_address *container,
+                                                      uint16_t target,
+                                                      overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Removes a host-mode port (an unknown one gives an empty transaction).
+ */
+overlaynet_result overlaynet_mesh_rules_remove_host_port(overlaynet_mesh_rules *rules,
+                                                         uint32_t protocol,
+                                                         uint16_t host_port,
+                                                         overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Adds or replaces the load balancer `fwmark` (chain `svc-<fwmark>`): traffic to any of
+ * `ports[0..port_count]` or `vips[0..vip_count]` is spread over
+ * `backends[0..backend_count]`. A port or VIP of another load balancer is
+ * `OVERLAYNET_RESULT_CONFLICT`.
+ */
+overlaynet_result overlaynet_mesh_rules_upsert_load_balancer(overlaynet_mesh_rules *rules,
+                                                             uint32_t fwmark,
+                                                             const overlaynet_ip_address *vips,
+                                                             size_t vip_count,
+                                                             const overlaynet_published_port *ports,
+                                                             size_t port_count,
+                                                             const overlaynet_ip_address *backends,
+                                                             size_t backend_count,
+                                                             overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Replaces the backends of load balancer `fwmark` with `backends[0..count]` (one chain
+ * flush and refill); an unknown `fwmark` is `OVERLAYNET_RESULT_NOT_FOUND`.
+ */
+overlaynet_result overlaynet_mesh_rules_set_backends(overlaynet_mesh_rules *rules,
+                                                     uint32_t fwmark,
+                                                     const overlaynet_ip_address *backends,
+                                                     size_t count,
+                                                     overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Removes load balancer `fwmark` and its chain (an unknown one gives an empty transaction).
+ */
+overlaynet_result overlaynet_mesh_rules_remove_load_balancer(overlaynet_mesh_rules *rules,
+                                                             uint32_t fwmark,
+                                                             overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Source-NATs load-balanced traffic towards `subnet` (a prefix, e.g. `10.0.0.0/24`) to
+ * `*source` (the sandbox's address on that overlay, same family). Overlapping subnets are
+ * `OVERLAYNET_RESULT_CONFLICT`.
+ */
+overlaynet_result overlaynet_mesh_rules_add_snat(overlaynet_mesh_rules *rules,
+                                                 const uint8_t *subnet,
+                                                 size_t subnet_len,
+                                                 const overlaynet_ip_address *source,
+                                                 overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Stops source-NATing towards `subnet` (an unknown one gives an empty transaction).
+ */
+overlaynet_result overlaynet_mesh_rules_remove_snat(overlaynet_mesh_rules *rules,
+                                                    const uint8_t *subnet,
+                                                    size_t subnet_len,
+                                                    overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Replaces this namespace's task-container redirects (Docker's `addRedirectRules`): traffic
+ * to `addrs[0..addr_count]` on a published port goes to its target port, everything else to
+ * those addresses is dropped. A published port redirected to two targets is
+ * `OVERLAYNET_RESULT_CONFLICT`.
+ */
+overlaynet_result overlaynet_mesh_rules_set_task_redirects(overlaynet_mesh_rules *rules,
+                                                           const overlaynet_ip_address *addrs,
+                                                           size_t addr_count,
+                                                           const overlaynet_port_redirect *redirects,
+                                                           size_t redirect_count,
+                                                           overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Stores the whole table as one idempotent transaction in a new `*out_transaction`: `add
+ * table`, `delete table`, then table `inet overlaynet` with every set, map and chain.
+ */
+overlaynet_result overlaynet_mesh_rules_full_load(const overlaynet_mesh_rules *rules,
+                                                  overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Stores the transaction that turns a kernel holding `old`'s rules into one holding
+ * `rules`' in a new `*out_transaction`: element and chain operations, or a full load when
+ * the gateways differ.
+ */
+overlaynet_result overlaynet_mesh_rules_transition_from(const overlaynet_mesh_rules *rules,
+                                                        const overlaynet_mesh_rules *old,
+                                                        overlaynet_mesh_transaction **out_transaction);
+
+/**
+ * Stores the number of load balancers in `*out_count`.
+ */
+overlaynet_result overlaynet_mesh_rules_load_balancer_count(const overlaynet_mesh_rules *rules,
+                                                            size_t *out_count);
+
+/**
+ * Frees a transaction. NULL is a no-op.
+ */
+void overlaynet_mesh_transaction_free(overlaynet_mesh_transaction *transaction);
+
+/**
+ * Copies the script for `nft -f` (each command followed by a newline; empty when nothing
+ * changes) into `buf`.
+ */
+overlaynet_result overlaynet_mesh_transaction_text(const overlaynet_mesh_transaction *transaction,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_n);
+
+/**
+ * Stores whether the transaction is empty (nothing to apply) in `*out_empty`.
+ */
+overlaynet_result overlaynet_mesh_transaction_is_empty(const overlaynet_mesh_transaction *transaction,
+                                                       bool *out_empty);
+
+/**
+ * Stores the number of commands in `*out_count`.
+ */
+overlaynet_result overlaynet_mesh_transaction_command_count(const overlaynet_mesh_transaction *transaction,
+                                                            size_t *out_count);
+
+/**
+ * Copies command `index` (0-based; no trailing newline, a full load's table block spans
+ * lines) into `buf`.
+ */
+overlaynet_result overlaynet_mesh_transaction_command(const overlaynet_mesh_transaction *transaction,
+                                                      size_t index,
+                                                      uint8_t *buf,
+                                                      size_t len,
+                                                      size_t *out_n);
 
 /**
  * A static, NUL-terminated English description of `result` (any `uint32_t`; unknown values

@@ -130,7 +130,8 @@ pub(crate) fn node_os(value: u32) -> Result<NodeOs, Failure> {
     })
 }
 
-/// The protocol of a firewall rule.
+/// An IP protocol number: of a firewall rule (TCP, UDP, ESP) or of a published port (TCP,
+/// UDP, SCTP).
 #[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +142,8 @@ pub enum overlaynet_protocol {
     Udp = 17,
     /// IPsec ESP (no ports).
     Esp = 50,
+    /// SCTP (published ports only).
+    Sctp = 132,
 }
 
 impl From<FirewallProtocol> for overlaynet_protocol {

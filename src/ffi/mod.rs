@@ -36,6 +36,9 @@ pub mod node;
 pub mod options;
 pub mod overlay;
 pub mod peer;
+pub mod publish;
+pub mod publish_allocator;
+pub mod publish_rules;
 pub mod result;
 pub mod vni;
 

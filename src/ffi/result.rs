@@ -7,6 +7,7 @@ use std::ffi::c_char;
 
 use super::boundary::guard_value;
 use crate::model::ModelError;
+use crate::publish::PublishError;
 
 /// What an `overlaynet_*` function returns. `OVERLAYNET_RESULT_OK` is 0, so `if (rc)` means
 /// failure; every failure code is in 7001..=7099 and leaves a message for
@@ -94,6 +95,7 @@ impl overlaynet_result {
         match error {
             crate::Error::Model(error) => Self::from_model_error(error),
             crate::Error::Peer(error) => Self::from_peer_error(error),
+            crate::Error::Publish(error) => Self::from_publish_error(error),
             _ => Self::InvalidInput,
         }
     }
@@ -166,6 +168,39 @@ impl overlaynet_result {
             IngressInUse { .. } | NoIngressNetwork { .. } | EncryptionOnWindowsNode { .. } => {
                 Self::Refused
             }
+        }
+    }
+
+    fn from_publish_error(error: &PublishError) -> overlaynet_result {
+        use PublishError::*;
+        match error {
+            InvalidPublishOpts { .. }
+            | NoPortSpecified { .. }
+            | InvalidProto { .. }
+            | InvalidBracketedIp { .. }
+            | InvalidIp { .. }
+            | InvalidContainerPort { .. }
+            | InvalidHostPort { .. }
+            | InvalidRanges { .. }
+            | HostIpNotSupported
+            | Csv { .. }
+            | InvalidField { .. }
+            | InvalidFieldKey { .. }
+            | InvalidProtocolValue { .. }
+            | InvalidPublishMode { .. }
+            | InvalidTargetPort { .. }
+            | InvalidPublishedPort { .. }
+            | MissingTarget
+            | IngressWithDnsrr { .. }
+            | DuplicatePublishedPort { .. }
+            | InvalidInterfaceName { .. }
+            | FamilyMismatch { .. }
+            | NoIngressSandboxAddress => Self::InvalidInput,
+            PortInUse { .. } | RuleConflict { .. } | VipConflict { .. } | SubnetOverlap { .. } => {
+                Self::Conflict
+            }
+            UnknownLoadBalancer { .. } => Self::NotFound,
+            DynamicPortsExhausted { .. } => Self::Exhausted,
         }
     }
 }
@@ -248,6 +283,48 @@ mod tests {
                     node: "w".into(),
                 },
                 overlaynet_result::Refused,
+            ),
+        ];
+        for (error, code) in cases {
+            let text = error.to_string();
+            let failure = super::super::boundary::Failure::from(error);
+            assert_eq!((failure.code, failure.message), (code, text));
+        }
+    }
+
+    #[test]
+    fn publish_errors_map_to_their_category() {
+        use crate::publish::Protocol;
+        let cases = [
+            (PublishError::MissingTarget, overlaynet_result::InvalidInput),
+            (
+                PublishError::IngressWithDnsrr { port: 80 },
+                overlaynet_result::InvalidInput,
+            ),
+            (
+                PublishError::PortInUse {
+                    protocol: Protocol::Tcp,
+                    port: 8080,
+                    service: "web".into(),
+                },
+                overlaynet_result::Conflict,
+            ),
+            (
+                PublishError::VipConflict {
+                    vip: [10, 0, 0, 2].into(),
+                    fwmark: 256,
+                },
+                overlaynet_result::Conflict,
+            ),
+            (
+                PublishError::UnknownLoadBalancer { fwmark: 7 },
+                overlaynet_result::NotFound,
+            ),
+            (
+                PublishError::DynamicPortsExhausted {
+                    protocol: Protocol::Udp,
+                },
+                overlaynet_result::Exhausted,
             ),
         ];
         for (error, code) in cases {

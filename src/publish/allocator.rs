@@ -50,12 +50,12 @@ impl PortAllocator {
         service: &str,
         spec: &[PortConfig],
     ) -> Result<Vec<PortConfig>, PublishError> {
-        let previous = self.services.remove(service).unwrap_or_default();
+        let previous = self.services.remove(service);
         let saved_cursors = self.next_dynamic;
-        for a in &previous {
+        for a in previous.iter().flatten() {
             self.owners.remove(&(a.port.protocol, a.port.published));
         }
-        match self.try_allocate(service, spec, &previous) {
+        match self.try_allocate(service, spec, previous.as_deref().unwrap_or_default()) {
             Ok(allocated) => {
                 let ports = allocated.iter().map(|a| a.port.clone()).collect();
                 self.services.insert(service.to_owned(), allocated);
@@ -63,11 +63,14 @@ impl PortAllocator {
             }
             Err(e) => {
                 self.next_dynamic = saved_cursors;
-                for a in &previous {
-                    self.owners
-                        .insert((a.port.protocol, a.port.published), service.to_owned());
+                // A service that had no allocation must stay unknown, not gain an empty one.
+                if let Some(previous) = previous {
+                    for a in &previous {
+                        self.owners
+                            .insert((a.port.protocol, a.port.published), service.to_owned());
+                    }
+                    self.services.insert(service.to_owned(), previous);
                 }
-                self.services.insert(service.to_owned(), previous);
                 Err(e)
             }
         }
@@ -252,6 +255,10 @@ mod tests {
         assert_eq!(before, after);
         assert_eq!(a.owner(Protocol::Tcp, 9000), Some("web"));
         assert_eq!(a.owner(Protocol::Tcp, 30000), Some("web"));
+        // A failed first allocation leaves the service unknown.
+        assert!(a.allocate("new", &[tcp(5432, 1)]).is_err());
+        assert_eq!(a.ports("new"), None);
+        assert!(!a.release("new"));
         // A service may move its own port around in an update.
         a.allocate("web", &[tcp(9000, 91)]).unwrap();
     }

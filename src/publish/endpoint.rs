@@ -118,17 +118,38 @@ impl ServiceResolver {
     /// a DNSRR name or for `tasks.<name>`. `None` when the name is unknown (NXDOMAIN); an empty
     /// list when the service has no address of that kind yet.
     pub fn resolve(&mut self, query: &str) -> Option<Vec<IpAddr>> {
-        let query = normalise(query);
-        if let Some(entry) = self.services.get(&query) {
-            return Some(match entry.mode {
-                EndpointMode::Vip => entry.vip.into_iter().collect(),
-                EndpointMode::Dnsrr => shuffled(&entry.tasks, &mut self.rng),
-            });
-        }
-        let name = query.strip_prefix("tasks.")?;
-        let entry = self.services.get(name)?;
-        Some(shuffled(&entry.tasks, &mut self.rng))
+        Some(match lookup(&self.services, query)? {
+            Answer::Vip(vip) => vip.into_iter().collect(),
+            Answer::Tasks(tasks) => shuffled(tasks, &mut self.rng),
+        })
     }
+
+    /// How many addresses [`resolve`](Self::resolve) would return for `query`, without
+    /// drawing from the shuffle generator (so a caller can size a buffer first).
+    pub fn answer_len(&self, query: &str) -> Option<usize> {
+        Some(match lookup(&self.services, query)? {
+            Answer::Vip(vip) => usize::from(vip.is_some()),
+            Answer::Tasks(tasks) => tasks.len(),
+        })
+    }
+}
+
+/// What a query resolves to, before shuffling.
+enum Answer<'a> {
+    Vip(Option<IpAddr>),
+    Tasks(&'a [IpAddr]),
+}
+
+fn lookup<'a>(services: &'a BTreeMap<String, ServiceEntry>, query: &str) -> Option<Answer<'a>> {
+    let query = normalise(query);
+    if let Some(entry) = services.get(&query) {
+        return Some(match entry.mode {
+            EndpointMode::Vip => Answer::Vip(entry.vip),
+            EndpointMode::Dnsrr => Answer::Tasks(&entry.tasks),
+        });
+    }
+    let entry = services.get(query.strip_prefix("tasks.")?)?;
+    Some(Answer::Tasks(&entry.tasks))
 }
 
 fn normalise(name: &str) -> String {
@@ -207,6 +228,21 @@ mod tests {
             (0..5).map(|_| a.resolve("db")).collect::<Vec<_>>(),
             (0..5).map(|_| b.resolve("db")).collect::<Vec<_>>()
         );
+        // answer_len predicts every answer and leaves the shuffle sequence alone.
+        let mut c = ServiceResolver::with_seed(1);
+        c.set_service("db", EndpointMode::Dnsrr, None);
+        c.set_tasks("db", &tasks);
+        assert_eq!(c.answer_len("db"), Some(4));
+        assert_eq!(c.answer_len("tasks.db"), Some(4));
+        assert_eq!(c.answer_len("nope"), None);
+        assert_eq!(r.answer_len("web"), Some(1));
+        let mut d = ServiceResolver::with_seed(1);
+        d.set_service("db", EndpointMode::Dnsrr, None);
+        d.set_tasks("db", &tasks);
+        assert_eq!(d.resolve("db"), c.resolve("db"));
+        c.set_service("novip", EndpointMode::Vip, None);
+        assert_eq!(c.answer_len("novip"), Some(0));
+        assert_eq!(c.resolve("novip"), Some(vec![]));
         assert!(r.remove_service("db"));
         assert_eq!(r.resolve("db"), None);
     }
