@@ -6,6 +6,7 @@
 use std::ffi::c_char;
 
 use super::boundary::guard_value;
+use crate::ipsec::IpsecError;
 use crate::model::ModelError;
 
 /// What an `overlaynet_*` function returns. `OVERLAYNET_RESULT_OK` is 0, so `if (rc)` means
@@ -93,7 +94,29 @@ impl overlaynet_result {
         #[allow(unreachable_patterns)] // other modules' variants arrive on parallel branches
         match error {
             crate::Error::Model(error) => Self::from_model_error(error),
+            crate::Error::Ipsec(error) => Self::from_ipsec_error(error),
             _ => Self::InvalidInput,
+        }
+    }
+
+    fn from_ipsec_error(error: &IpsecError) -> overlaynet_result {
+        use IpsecError::*;
+        match error {
+            DuplicateSpi { .. } | DuplicateTag { .. } => Self::Conflict,
+            KeyIndicesNotFound { .. } => Self::NotFound,
+            SequenceExhausted { .. } => Self::Exhausted,
+            TransmitBeforeReceive { .. } | Random(_) => Self::Refused,
+            InvalidKeyLength { .. }
+            | UnrecognizedSubsystem { .. }
+            | IncorrectKeyCount { .. }
+            | PrimaryIsPruned { .. }
+            | InvalidInterval { .. }
+            | InvalidReplayWindow { .. }
+            | InvalidIcvLength { .. }
+            | ReservedSpi { .. }
+            | BufferTooSmall { .. }
+            | Esp(_)
+            | Gossip(_) => Self::InvalidInput,
         }
     }
 
