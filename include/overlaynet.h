@@ -873,7 +873,7 @@ typedef struct {
    * Tag of the pruned key (0 when `has_prune` is false).
    */
   uint64_t prune_tag;
-} overlaynet_key_update_info;
+} overlaynet_key_update_summary;
 
 /**
  * Positions in the ring during a change (moby's `newIdx`, `priIdx`, `delIdx`); -1 is none.
@@ -1011,7 +1011,7 @@ typedef struct {
    * ICV length in bytes (8 or 16).
    */
   size_t icv_len;
-} overlaynet_esp_outbound_info;
+} overlaynet_esp_outbound_status;
 
 /**
  * The outcome of opening one ESP packet. On `ACCEPTED` the inner packet is
@@ -1603,7 +1603,7 @@ void overlaynet_key_update_free(overlaynet_key_update *update);
  * Stores what the update says (tags only, no key bytes) in `*out_info`.
  */
 overlaynet_result overlaynet_key_update_info(const overlaynet_key_update *update,
-                                             overlaynet_key_update_info *out_info);
+                                             overlaynet_key_update_summary *out_info);
 
 /**
  * Applies `update` to the ring as moby's driver `updateKeys` does (Docker's error texts) and
@@ -1747,7 +1747,7 @@ void overlaynet_esp_outbound_free(overlaynet_esp_outbound *sa);
  * Stores the SA's SPI, last sequence number and ICV length in `*out_info`.
  */
 overlaynet_result overlaynet_esp_outbound_info(const overlaynet_esp_outbound *sa,
-                                               overlaynet_esp_outbound_info *out_info);
+                                               overlaynet_esp_outbound_status *out_info);
 
 /**
  * Stores in `*out_len` the sealed length of a `payload_len`-byte payload with an

@@ -70,7 +70,7 @@ pub struct overlaynet_swarm_key {
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct overlaynet_key_update_info {
+pub struct overlaynet_key_update_summary {
     /// Whether the update adds a key.
     pub has_new: bool,
     /// Tag of the added key (0 when `has_new` is false).
@@ -490,7 +490,7 @@ pub unsafe extern "C" fn overlaynet_key_update_free(update: *mut overlaynet_key_
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn overlaynet_key_update_info(
     update: *const overlaynet_key_update,
-    out_info: *mut overlaynet_key_update_info,
+    out_info: *mut overlaynet_key_update_summary,
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
@@ -501,7 +501,7 @@ pub unsafe extern "C" fn overlaynet_key_update_info(
             )
         };
         let u = &u.update;
-        out.write(overlaynet_key_update_info {
+        out.write(overlaynet_key_update_summary {
             has_new: u.new.is_some(),
             new_tag: u.new.as_ref().map_or(0, |k| k.tag),
             primary_tag: u.primary_tag,
@@ -890,7 +890,7 @@ mod tests {
             overlaynet_key_update_info(update, &mut info);
             assert_eq!(
                 info,
-                overlaynet_key_update_info {
+                overlaynet_key_update_summary {
                     has_new: true,
                     new_tag: 4,
                     primary_tag: 3,

@@ -102,7 +102,7 @@ pub struct overlaynet_esp_counters {
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct overlaynet_esp_outbound_info {
+pub struct overlaynet_esp_outbound_status {
     /// The SPI.
     pub spi: u32,
     /// The highest sequence number sent (0 before the first packet).
@@ -203,12 +203,12 @@ pub unsafe extern "C" fn overlaynet_esp_outbound_free(sa: *mut overlaynet_esp_ou
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn overlaynet_esp_outbound_info(
     sa: *const overlaynet_esp_outbound,
-    out_info: *mut overlaynet_esp_outbound_info,
+    out_info: *mut overlaynet_esp_outbound_status,
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
         let (s, out) = unsafe { (handle_ref(sa, "sa")?, out_param(out_info, "out_info")?) };
-        out.write(overlaynet_esp_outbound_info {
+        out.write(overlaynet_esp_outbound_status {
             spi: s.sa.spi(),
             last_sequence: s.sa.last_sequence(),
             icv_len: s.sa.icv_len(),
