@@ -37,6 +37,12 @@
 #define OVERLAYNET_MAX_INPUT_LEN (1 << 20)
 
 /**
+ * Bytes an ESP packet needs in front of the payload (SPI, sequence number, IV): leave this
+ * much room before the payload in the buffer given to `overlaynet_esp_outbound_seal`.
+ */
+#define OVERLAYNET_ESP_HEADROOM 16
+
+/**
  * First port of the dynamic range published port 0 is allocated from (swarmkit's
  * `dynamicPortStart`).
  */
@@ -123,31 +129,64 @@ typedef uint32_t overlaynet_result;
 #endif // __cplusplus
 
 /**
- * The encryption profile of an overlay network (values of `uint32_t encryption` arguments).
+ * The kind of an XFRM change.
  */
-enum overlaynet_encryption
+enum overlaynet_xfrm_change_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * Cleartext VXLAN.
+   * Install an SA (`ip xfrm state add`).
    */
-  OVERLAYNET_ENCRYPTION_OFF = 0,
+  OVERLAYNET_XFRM_CHANGE_KIND_ADD_STATE = 1,
   /**
-   * Docker's `encrypted` option exactly (8-byte ICV, no ESN): interoperable with Docker.
+   * Remove an SA (`ip xfrm state delete`).
    */
-  OVERLAYNET_ENCRYPTION_DOCKER_COMPATIBLE = 1,
+  OVERLAYNET_XFRM_CHANGE_KIND_DELETE_STATE = 2,
   /**
-   * The hardened profile (16-byte ICV, 64-bit ESN, replay window).
+   * Install or replace the outbound policy (`ip xfrm policy update`).
    */
-  OVERLAYNET_ENCRYPTION_HARDENED = 2,
+  OVERLAYNET_XFRM_CHANGE_KIND_UPDATE_POLICY = 3,
+  /**
+   * Remove the outbound policy (`ip xfrm policy delete`).
+   */
+  OVERLAYNET_XFRM_CHANGE_KIND_DELETE_POLICY = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
-typedef enum overlaynet_encryption overlaynet_encryption;
+typedef enum overlaynet_xfrm_change_kind overlaynet_xfrm_change_kind;
 #else
-typedef uint32_t overlaynet_encryption;
+typedef uint32_t overlaynet_xfrm_change_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which way an SA carries traffic, from this node's point of view.
+ */
+enum overlaynet_sa_direction
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not an SA (policy changes).
+   */
+  OVERLAYNET_SA_DIRECTION_NONE = 0,
+  /**
+   * Local to remote (moby's fSA).
+   */
+  OVERLAYNET_SA_DIRECTION_FORWARD = 1,
+  /**
+   * Remote to local (moby's rSA).
+   */
+  OVERLAYNET_SA_DIRECTION_REVERSE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_sa_direction overlaynet_sa_direction;
+#else
+typedef uint32_t overlaynet_sa_direction;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -173,6 +212,80 @@ enum overlaynet_family
 typedef enum overlaynet_family overlaynet_family;
 #else
 typedef uint32_t overlaynet_family;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Why `overlaynet_esp_inbound_open` did not accept a packet (`ACCEPTED` when it did).
+ */
+enum overlaynet_esp_verdict
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Authentic and new: the inner packet was decrypted in place.
+   */
+  OVERLAYNET_ESP_VERDICT_ACCEPTED = 0,
+  /**
+   * Shorter than the smallest ESP packet of this SA.
+   */
+  OVERLAYNET_ESP_VERDICT_TRUNCATED = 1,
+  /**
+   * The SPI is not this SA's.
+   */
+  OVERLAYNET_ESP_VERDICT_UNKNOWN_SPI = 2,
+  /**
+   * The sequence number was already accepted.
+   */
+  OVERLAYNET_ESP_VERDICT_REPLAYED = 3,
+  /**
+   * The sequence number lies below the replay window.
+   */
+  OVERLAYNET_ESP_VERDICT_TOO_OLD = 4,
+  /**
+   * The integrity check failed (forged, corrupted or wrong key).
+   */
+  OVERLAYNET_ESP_VERDICT_BAD_ICV = 5,
+  /**
+   * The decrypted padding is not RFC 4303's 1, 2, 3, ...
+   */
+  OVERLAYNET_ESP_VERDICT_BAD_PADDING = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_esp_verdict overlaynet_esp_verdict;
+#else
+typedef uint32_t overlaynet_esp_verdict;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The encryption profile of an overlay network (values of `uint32_t encryption` arguments).
+ */
+enum overlaynet_encryption
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Cleartext VXLAN.
+   */
+  OVERLAYNET_ENCRYPTION_OFF = 0,
+  /**
+   * Docker's `encrypted` option exactly (8-byte ICV, no ESN): interoperable with Docker.
+   */
+  OVERLAYNET_ENCRYPTION_DOCKER_COMPATIBLE = 1,
+  /**
+   * The hardened profile (16-byte ICV, 64-bit ESN, replay window).
+   */
+  OVERLAYNET_ENCRYPTION_HARDENED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_encryption overlaynet_encryption;
+#else
+typedef uint32_t overlaynet_encryption;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -418,6 +531,17 @@ typedef struct overlaynet_address_pools overlaynet_address_pools;
 typedef struct overlaynet_cluster overlaynet_cluster;
 
 /**
+ * An opaque receive SA (replay window, reject counters and cipher). Its key is wiped when
+ * it is freed.
+ */
+typedef struct overlaynet_esp_inbound overlaynet_esp_inbound;
+
+/**
+ * An opaque transmit SA (sequence counter and cipher). Its key is wiped when it is freed.
+ */
+typedef struct overlaynet_esp_outbound overlaynet_esp_outbound;
+
+/**
  * An opaque docker_gwbridge builder (Docker's defaults: bridge `docker_gwbridge`, icc off,
  * masquerade on).
  */
@@ -442,6 +566,24 @@ typedef struct overlaynet_ingress_network overlaynet_ingress_network;
  * An opaque IPAM config. Validation happens when a network using it is built.
  */
 typedef struct overlaynet_ipam_config overlaynet_ipam_config;
+
+/**
+ * An opaque applied key update: the ring during the change, the positions involved and the
+ * ring afterwards. Its key bytes are wiped when it is freed.
+ */
+typedef struct overlaynet_key_transition overlaynet_key_transition;
+
+/**
+ * An opaque key update (moby's `DriverEncryptionUpdate`): at most one new key, the tag of the
+ * new primary, at most one tag to prune. Its key bytes are wiped when it is freed.
+ */
+typedef struct overlaynet_key_update overlaynet_key_update;
+
+/**
+ * An opaque IPsec (or gossip) keyring: an ordered list of tagged keys, the first transmits.
+ * Its key bytes are wiped when it is freed.
+ */
+typedef struct overlaynet_keyring overlaynet_keyring;
 
 /**
  * An opaque set of mesh rules for one network namespace.
@@ -522,6 +664,11 @@ typedef struct overlaynet_service_resolver overlaynet_service_resolver;
 typedef struct overlaynet_vni_allocator overlaynet_vni_allocator;
 
 /**
+ * An opaque, ordered list of XFRM changes (SAs and the outbound policy) for one remote.
+ */
+typedef struct overlaynet_xfrm_changes overlaynet_xfrm_changes;
+
+/**
  * An endpoint address handed out by the cluster.
  */
 typedef struct {
@@ -542,6 +689,262 @@ typedef struct {
    */
   uint32_t vni;
 } overlaynet_endpoint;
+
+/**
+ * One key as swarm delivers it (`EncryptionKey`), an input element of
+ * `overlaynet_keyring_from_swarm_keys` and `overlaynet_keyring_update_to`.
+ */
+typedef struct {
+  /**
+   * Subsystem name, UTF-8: "networking:ipsec" or "networking:gossip".
+   */
+  const uint8_t *subsystem;
+  /**
+   * Length of `subsystem` in bytes.
+   */
+  size_t subsystem_len;
+  /**
+   * Key bytes (16 or 32); copied, never kept.
+   */
+  const uint8_t *key;
+  /**
+   * Length of `key` in bytes.
+   */
+  size_t key_len;
+  /**
+   * The manager's Lamport time of the key (its tag).
+   */
+  uint64_t lamport_time;
+} overlaynet_swarm_key;
+
+/**
+ * What a key update says, without its key bytes.
+ */
+typedef struct {
+  /**
+   * Whether the update adds a key.
+   */
+  bool has_new;
+  /**
+   * Tag of the added key (0 when `has_new` is false).
+   */
+  uint64_t new_tag;
+  /**
+   * Tag of the key that transmits afterwards.
+   */
+  uint64_t primary_tag;
+  /**
+   * Whether the update prunes a key.
+   */
+  bool has_prune;
+  /**
+   * Tag of the pruned key (0 when `has_prune` is false).
+   */
+  uint64_t prune_tag;
+} overlaynet_key_update_summary;
+
+/**
+ * Positions in the ring during a change (moby's `newIdx`, `priIdx`, `delIdx`); -1 is none.
+ */
+typedef struct {
+  /**
+   * Index of the new key, or -1.
+   */
+  int64_t new_index;
+  /**
+   * Index of the new primary, or -1.
+   */
+  int64_t primary_index;
+  /**
+   * Index of the pruned key, or -1.
+   */
+  int64_t prune_index;
+} overlaynet_key_indices;
+
+/**
+ * This node's addresses for SA planning (moby's `bindAddress`, `advertiseAddress` and the
+ * VXLAN data-path port).
+ */
+typedef struct {
+  /**
+   * Local outer address of the SAs, UTF-8 text ("192.168.1.10" or IPv6).
+   */
+  const uint8_t *bind;
+  /**
+   * Length of `bind` in bytes.
+   */
+  size_t bind_len;
+  /**
+   * Address SPIs and hardened keys derive from, UTF-8 text.
+   */
+  const uint8_t *advertise;
+  /**
+   * Length of `advertise` in bytes.
+   */
+  size_t advertise_len;
+  /**
+   * VXLAN data-path UDP port the outbound policy selects (Docker: 4789).
+   */
+  uint16_t data_port;
+} overlaynet_ipsec_endpoints;
+
+/**
+ * An IP address: `family` is 4 or 6 (`overlaynet_family`); IPv4 uses `octets[0..4]`, the
+ * rest is zero.
+ */
+typedef struct {
+  /**
+   * The address family.
+   */
+  overlaynet_family family;
+  /**
+   * The address in network byte order.
+   */
+  uint8_t octets[16];
+} overlaynet_xfrm_addr;
+
+/**
+ * One XFRM change as data, never with key bytes. For SA changes `src`/`dst`/`spi` identify
+ * the SA; for policy changes they are the selector's host addresses and the template's SPI
+ * (0 for `DELETE_POLICY`).
+ */
+typedef struct {
+  /**
+   * What the change does.
+   */
+  overlaynet_xfrm_change_kind kind;
+  /**
+   * SA direction for `ADD_STATE`; `NONE` otherwise.
+   */
+  overlaynet_sa_direction direction;
+  /**
+   * Outer (or selector) source address.
+   */
+  overlaynet_xfrm_addr src;
+  /**
+   * Outer (or selector) destination address.
+   */
+  overlaynet_xfrm_addr dst;
+  /**
+   * The SA's SPI, or the policy template's SPI.
+   */
+  uint32_t spi;
+  /**
+   * reqid (Docker: 0xD0C4E3); 0 for deletions.
+   */
+  uint32_t reqid;
+  /**
+   * AES key length in bytes (16 or 32) for `ADD_STATE`, else 0. The key itself is absent.
+   */
+  uint32_t key_len;
+  /**
+   * ICV length in bits (64 or 128) for `ADD_STATE`, else 0.
+   */
+  uint32_t icv_bits;
+  /**
+   * Replay window in packets for `ADD_STATE` (0 = none, as Docker).
+   */
+  uint32_t replay_window;
+  /**
+   * Extended sequence numbers (`flag esn`) for `ADD_STATE`.
+   */
+  bool esn;
+  /**
+   * Policy destination port (the VXLAN port); 0 for SA changes.
+   */
+  uint16_t dport;
+  /**
+   * Policy mark value; 0 for SA changes.
+   */
+  uint32_t mark;
+  /**
+   * Policy mark mask; 0 for SA changes.
+   */
+  uint32_t mark_mask;
+} overlaynet_xfrm_change;
+
+/**
+ * A transmit SA's state.
+ */
+typedef struct {
+  /**
+   * The SPI.
+   */
+  uint32_t spi;
+  /**
+   * The highest sequence number sent (0 before the first packet).
+   */
+  uint64_t last_sequence;
+  /**
+   * ICV length in bytes (8 or 16).
+   */
+  size_t icv_len;
+} overlaynet_esp_outbound_status;
+
+/**
+ * The outcome of opening one ESP packet. On `ACCEPTED` the inner packet is
+ * `buf[inner_offset .. inner_offset + inner_len]` of the caller's buffer.
+ */
+typedef struct {
+  /**
+   * Accepted, or why not.
+   */
+  overlaynet_esp_verdict verdict;
+  /**
+   * The SPI on the wire (0 for `TRUNCATED`).
+   */
+  uint32_t spi;
+  /**
+   * The full (ESN-inferred) sequence number; 0 for `TRUNCATED` and `UNKNOWN_SPI`.
+   */
+  uint64_t sequence;
+  /**
+   * Offset of the inner packet in the buffer (accepted only).
+   */
+  size_t inner_offset;
+  /**
+   * Length of the inner packet (accepted only).
+   */
+  size_t inner_len;
+  /**
+   * The next-header (protocol) field (accepted only).
+   */
+  uint8_t next_header;
+} overlaynet_esp_opened;
+
+/**
+ * Per-reason reject counters of a receive SA, plus accepted packets.
+ */
+typedef struct {
+  /**
+   * Packets accepted.
+   */
+  uint64_t accepted;
+  /**
+   * Rejected as truncated.
+   */
+  uint64_t truncated;
+  /**
+   * Rejected for an unknown SPI.
+   */
+  uint64_t unknown_spi;
+  /**
+   * Rejected as replays.
+   */
+  uint64_t replayed;
+  /**
+   * Rejected below the replay window.
+   */
+  uint64_t too_old;
+  /**
+   * Rejected for a bad ICV.
+   */
+  uint64_t bad_icv;
+  /**
+   * Rejected for bad padding.
+   */
+  uint64_t bad_padding;
+} overlaynet_esp_counters;
 
 /**
  * One inbound opening a node needs (see `overlaynet_node_config_firewall_rules`).
@@ -1184,6 +1587,313 @@ overlaynet_result overlaynet_ipam_config_add_aux_address(overlaynet_ipam_config 
                                                          size_t name_len,
                                                          const uint8_t *address,
                                                          size_t address_len);
+
+/**
+ * Builds a keyring from a full swarm key set (moby's agent `SetKeys` + `getKeys`): only the
+ * keys of `subsystem` are used, sorted by Lamport time with the first two swapped, so the
+ * second-oldest key transmits. Docker's texts for an unknown subsystem or a wrong key count.
+ * The key bytes are copied; the caller may wipe its copies after the call.
+ */
+overlaynet_result overlaynet_keyring_from_swarm_keys(const overlaynet_swarm_key *keys,
+                                                     size_t count,
+                                                     const uint8_t *subsystem,
+                                                     size_t subsystem_len,
+                                                     overlaynet_keyring **out_ring);
+
+/**
+ * Frees a keyring and wipes its key bytes. NULL is a no-op.
+ */
+void overlaynet_keyring_free(overlaynet_keyring *ring);
+
+/**
+ * Copies the keys' tags, primary (transmit key) first, into `tags[0..len]`; `*out_n` gets
+ * the count.
+ */
+overlaynet_result overlaynet_keyring_tags(const overlaynet_keyring *ring,
+                                          uint64_t *tags,
+                                          size_t len,
+                                          size_t *out_n);
+
+/**
+ * Copies the **secret key bytes** of the key at `index` (0 = primary) into `buf`; `*out_n`
+ * gets 16 or 32. The only function that returns key material: wipe the buffer after use.
+ */
+overlaynet_result overlaynet_keyring_expose_key_at(const overlaynet_keyring *ring,
+                                                   size_t index,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_n);
+
+/**
+ * Compares the ring with a new full swarm key set (moby's `handleKeyChange`) and stores the
+ * update in `*out_update`: the key only in the new set, the new primary (the second-oldest
+ * of the set) and the key only in the ring.
+ */
+overlaynet_result overlaynet_keyring_update_to(const overlaynet_keyring *ring,
+                                               const overlaynet_swarm_key *keys,
+                                               size_t count,
+                                               const uint8_t *subsystem,
+                                               size_t subsystem_len,
+                                               overlaynet_key_update **out_update);
+
+/**
+ * Builds a key update by hand (as moby's agent hands one to the driver): `new_key` of 16 or
+ * 32 bytes tagged `new_tag`, or `(NULL, 0)` for none; `primary_tag`; `prune_tag` when
+ * `has_prune`. The key bytes are copied.
+ */
+overlaynet_result overlaynet_key_update_new(const uint8_t *new_key,
+                                            size_t new_key_len,
+                                            uint64_t new_tag,
+                                            uint64_t primary_tag,
+                                            bool has_prune,
+                                            uint64_t prune_tag,
+                                            overlaynet_key_update **out_update);
+
+/**
+ * Frees a key update and wipes its key bytes. NULL is a no-op.
+ */
+void overlaynet_key_update_free(overlaynet_key_update *update);
+
+/**
+ * Stores what the update says (tags only, no key bytes) in `*out_info`.
+ */
+overlaynet_result overlaynet_key_update_info(const overlaynet_key_update *update,
+                                             overlaynet_key_update_summary *out_info);
+
+/**
+ * Applies `update` to the ring as moby's driver `updateKeys` does (Docker's error texts) and
+ * stores the transition in `*out_transition`; the ring itself is unchanged. `profile`
+ * (`overlaynet_encryption`: `DOCKER_COMPATIBLE` or `HARDENED`) adds the hardened rule: a key
+ * may not transmit in the update that adds it (`OVERLAYNET_RESULT_REFUSED`).
+ */
+overlaynet_result overlaynet_keyring_apply(const overlaynet_keyring *ring,
+                                           const overlaynet_key_update *update,
+                                           uint32_t profile,
+                                           overlaynet_key_transition **out_transition);
+
+/**
+ * Frees a transition and wipes its key bytes. NULL is a no-op.
+ */
+void overlaynet_key_transition_free(overlaynet_key_transition *transition);
+
+/**
+ * Stores the positions of the new key, the new primary and the pruned key in the ring during
+ * the change in `*out_indices`.
+ */
+overlaynet_result overlaynet_key_transition_indices(const overlaynet_key_transition *transition,
+                                                    overlaynet_key_indices *out_indices);
+
+/**
+ * Copies the tags of the ring during the change (old ring plus the new key) into
+ * `tags[0..len]`; `*out_n` gets the count.
+ */
+overlaynet_result overlaynet_key_transition_during_tags(const overlaynet_key_transition *transition,
+                                                        uint64_t *tags,
+                                                        size_t len,
+                                                        size_t *out_n);
+
+/**
+ * Stores a new keyring handle holding the ring after the change in `*out_ring`; free it with
+ * `overlaynet_keyring_free`.
+ */
+overlaynet_result overlaynet_key_transition_after(const overlaynet_key_transition *transition,
+                                                  overlaynet_keyring **out_ring);
+
+/**
+ * moby's `buildSPI(src, dst, tag)`: FNV-1a over the 16-byte addresses and the big-endian tag,
+ * stored in `*out_spi`.
+ */
+overlaynet_result overlaynet_ipsec_build_spi(const uint8_t *src,
+                                             size_t src_len,
+                                             const uint8_t *dst,
+                                             size_t dst_len,
+                                             uint32_t tag,
+                                             uint32_t *out_spi);
+
+/**
+ * Stores in `*out_changes` the steady state toward `remote` with `ring`, as moby's
+ * `setupEncryption` installs it: `+rSA(primary) +fSA(primary) +SP`, then `+rSA` of every
+ * other key. `profile` is an `overlaynet_encryption` (`DOCKER_COMPATIBLE` or `HARDENED`).
+ */
+overlaynet_result overlaynet_ipsec_setup_changes(uint32_t profile,
+                                                 const overlaynet_ipsec_endpoints *endpoints,
+                                                 const uint8_t *remote,
+                                                 size_t remote_len,
+                                                 const overlaynet_keyring *ring,
+                                                 overlaynet_xfrm_changes **out_changes);
+
+/**
+ * Stores in `*out_changes` the removal of the steady state toward `remote` (moby's
+ * `removeEncryption`): `-rSA(primary) -fSA -SP`, then `-rSA` of the others.
+ */
+overlaynet_result overlaynet_ipsec_teardown_changes(uint32_t profile,
+                                                    const overlaynet_ipsec_endpoints *endpoints,
+                                                    const uint8_t *remote,
+                                                    size_t remote_len,
+                                                    const overlaynet_keyring *ring,
+                                                    overlaynet_xfrm_changes **out_changes);
+
+/**
+ * Stores in `*out_changes` moby's 3-step rotation (`updateNodeKey`) toward `remote` for a
+ * transition from `overlaynet_keyring_apply`: `-rSA(prune) +rSA(new)` (the receive phase,
+ * `*out_receive_len` changes), then `+fSA(primary)`, policy to the primary, `-fSA(old)`.
+ * A careful caller applies the receive phase on every node before any transmit phase.
+ */
+overlaynet_result overlaynet_ipsec_rotation_changes(uint32_t profile,
+                                                    const overlaynet_ipsec_endpoints *endpoints,
+                                                    const uint8_t *remote,
+                                                    size_t remote_len,
+                                                    const overlaynet_key_transition *transition,
+                                                    overlaynet_xfrm_changes **out_changes,
+                                                    size_t *out_receive_len);
+
+/**
+ * Frees a change list (and the SA keys it holds, wiped). NULL is a no-op.
+ */
+void overlaynet_xfrm_changes_free(overlaynet_xfrm_changes *changes);
+
+/**
+ * Stores the number of changes in `*out_count`.
+ */
+overlaynet_result overlaynet_xfrm_changes_count(const overlaynet_xfrm_changes *changes,
+                                                size_t *out_count);
+
+/**
+ * Stores change `index` as data (no key bytes) in `*out_change`.
+ */
+overlaynet_result overlaynet_xfrm_changes_get(const overlaynet_xfrm_changes *changes,
+                                              size_t index,
+                                              overlaynet_xfrm_change *out_change);
+
+/**
+ * Copies change `index` as the equivalent `ip xfrm` command into `buf`, with the key shown as
+ * `0x<redacted>`.
+ */
+overlaynet_result overlaynet_xfrm_changes_text_at(const overlaynet_xfrm_changes *changes,
+                                                  size_t index,
+                                                  uint8_t *buf,
+                                                  size_t len,
+                                                  size_t *out_n);
+
+/**
+ * Creates a transmit SA in `*out_sa` for traffic `src -> dst` (advertise addresses) with the
+ * cluster key `key` (16 or 32 bytes, copied), its tag and `spi` (use
+ * `overlaynet_ipsec_build_spi(src, dst, tag)` for Docker's), under `profile`
+ * (`overlaynet_encryption`: `DOCKER_COMPATIBLE` or `HARDENED`). The first packet gets
+ * sequence number 1.
+ */
+overlaynet_result overlaynet_esp_outbound_new(uint32_t profile,
+                                              const uint8_t *key,
+                                              size_t key_len,
+                                              uint32_t tag,
+                                              const uint8_t *src,
+                                              size_t src_len,
+                                              const uint8_t *dst,
+                                              size_t dst_len,
+                                              uint32_t spi,
+                                              overlaynet_esp_outbound **out_sa);
+
+/**
+ * Frees a transmit SA and wipes its key. NULL is a no-op.
+ */
+void overlaynet_esp_outbound_free(overlaynet_esp_outbound *sa);
+
+/**
+ * Stores the SA's SPI, last sequence number and ICV length in `*out_info`.
+ */
+overlaynet_result overlaynet_esp_outbound_info(const overlaynet_esp_outbound *sa,
+                                               overlaynet_esp_outbound_status *out_info);
+
+/**
+ * Stores in `*out_len` the sealed length of a `payload_len`-byte payload with an
+ * `icv_len`-byte ICV (8 or 16): the buffer size `overlaynet_esp_outbound_seal` needs.
+ */
+overlaynet_result overlaynet_esp_sealed_len(size_t payload_len, size_t icv_len, size_t *out_len);
+
+/**
+ * Seals in place: the `payload_len` payload bytes at `buf[OVERLAYNET_ESP_HEADROOM..]` become
+ * the ESP packet `buf[0..*out_n]` (SPI, sequence, IV, ciphertext, trailer, ICV) carrying
+ * protocol `next_header`. When `len` is below the sealed length, nothing is written but
+ * `*out_n` (the length needed) and the result is `OVERLAYNET_RESULT_BUFFER_TOO_SMALL`. Without
+ * ESN the SA refuses to pass sequence number 2^32-1 (`OVERLAYNET_RESULT_EXHAUSTED`).
+ */
+overlaynet_result overlaynet_esp_outbound_seal(overlaynet_esp_outbound *sa,
+                                               uint8_t *buf,
+                                               size_t len,
+                                               size_t payload_len,
+                                               uint8_t next_header,
+                                               size_t *out_n);
+
+/**
+ * Creates a receive SA in `*out_sa` for traffic `src -> dst` (the remote's advertise address
+ * to ours); arguments as `overlaynet_esp_outbound_new`.
+ */
+overlaynet_result overlaynet_esp_inbound_new(uint32_t profile,
+                                             const uint8_t *key,
+                                             size_t key_len,
+                                             uint32_t tag,
+                                             const uint8_t *src,
+                                             size_t src_len,
+                                             const uint8_t *dst,
+                                             size_t dst_len,
+                                             uint32_t spi,
+                                             overlaynet_esp_inbound **out_sa);
+
+/**
+ * Frees a receive SA and wipes its key. NULL is a no-op.
+ */
+void overlaynet_esp_inbound_free(overlaynet_esp_inbound *sa);
+
+/**
+ * Verifies and decrypts the ESP packet `buf[0..len]` in place and stores the verdict in
+ * `*out_opened`. A rejected packet is a successful call with a non-`ACCEPTED` verdict: it is
+ * counted (`overlaynet_esp_inbound_counters`), and the replay window only advances for
+ * authentic packets. The buffer is modified only for authentic packets.
+ */
+overlaynet_result overlaynet_esp_inbound_open(overlaynet_esp_inbound *sa,
+                                              uint8_t *buf,
+                                              size_t len,
+                                              overlaynet_esp_opened *out_opened);
+
+/**
+ * Stores the SA's accepted count and per-reason reject counters in `*out_counters`.
+ */
+overlaynet_result overlaynet_esp_inbound_counters(const overlaynet_esp_inbound *sa,
+                                                  overlaynet_esp_counters *out_counters);
+
+/**
+ * Stores in `*out_len` memberlist's `encryptedLength`: the size of the encrypted form of
+ * `len` plaintext bytes with encryption `version` (0: PKCS#7-padded, 1: Docker's).
+ */
+overlaynet_result overlaynet_gossip_encrypted_len(uint32_t version, size_t len, size_t *out_len);
+
+/**
+ * memberlist's `encryptPayload` with the ring's primary key and a fresh random nonce:
+ * `[version][nonce][ciphertext ‖ tag]` into `buf`, `aad` authenticated (memberlist's label;
+ * `(NULL, 0)` as Docker). A too-small buffer is detected before encrypting.
+ */
+overlaynet_result overlaynet_gossip_encrypt(const overlaynet_keyring *ring,
+                                            uint32_t version,
+                                            const uint8_t *msg,
+                                            size_t msg_len,
+                                            const uint8_t *aad,
+                                            size_t aad_len,
+                                            uint8_t *buf,
+                                            size_t len,
+                                            size_t *out_n);
+
+/**
+ * memberlist's `decryptPayload`: tries every key of the ring and copies the plaintext into
+ * `buf`. memberlist's texts on failure ("no installed keys could decrypt the message", ...).
+ */
+overlaynet_result overlaynet_gossip_decrypt(const overlaynet_keyring *ring,
+                                            const uint8_t *msg,
+                                            size_t msg_len,
+                                            const uint8_t *aad,
+                                            size_t aad_len,
+                                            uint8_t *buf,
+                                            size_t len,
+                                            size_t *out_n);
 
 /**
  * Copies the calling thread's last error message (UTF-8, no NUL terminator) into

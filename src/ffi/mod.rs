@@ -29,6 +29,8 @@ pub mod convert;
 pub mod gwbridge;
 pub mod ingress;
 pub mod ipam;
+pub mod ipsec;
+pub mod ipsec_esp;
 pub mod last_error;
 pub mod mtu;
 pub mod network_state;

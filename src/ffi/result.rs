@@ -6,6 +6,7 @@
 use std::ffi::c_char;
 
 use super::boundary::guard_value;
+use crate::ipsec::IpsecError;
 use crate::model::ModelError;
 use crate::publish::PublishError;
 
@@ -96,6 +97,7 @@ impl overlaynet_result {
             crate::Error::Model(error) => Self::from_model_error(error),
             crate::Error::Peer(error) => Self::from_peer_error(error),
             crate::Error::Publish(error) => Self::from_publish_error(error),
+            crate::Error::Ipsec(error) => Self::from_ipsec_error(error),
             _ => Self::InvalidInput,
         }
     }
@@ -116,6 +118,27 @@ impl overlaynet_result {
             | InvalidVtep { .. }
             | EmptyEvent { .. }
             | Record(_) => Self::InvalidInput,
+        }
+    }
+
+    fn from_ipsec_error(error: &IpsecError) -> overlaynet_result {
+        use IpsecError::*;
+        match error {
+            DuplicateSpi { .. } | DuplicateTag { .. } => Self::Conflict,
+            KeyIndicesNotFound { .. } => Self::NotFound,
+            SequenceExhausted { .. } => Self::Exhausted,
+            TransmitBeforeReceive { .. } | Random(_) => Self::Refused,
+            InvalidKeyLength { .. }
+            | UnrecognizedSubsystem { .. }
+            | IncorrectKeyCount { .. }
+            | PrimaryIsPruned { .. }
+            | InvalidInterval { .. }
+            | InvalidReplayWindow { .. }
+            | InvalidIcvLength { .. }
+            | ReservedSpi { .. }
+            | BufferTooSmall { .. }
+            | Esp(_)
+            | Gossip(_) => Self::InvalidInput,
         }
     }
 
