@@ -13,4 +13,5 @@ staticlib:
 # Regenerate include/overlaynet.h with the pinned cbindgen.
 header:
 	./scripts/ensure-tools.sh cbindgen
-	cbindgen --quiet --config cbindgen.toml --output include/overlaynet.h
+	# Parse only the C ABI module: the domain modules' public constants and enums are not C API.
+	cbindgen --quiet --config cbindgen.toml --output include/overlaynet.h src/ffi/mod.rs

@@ -13,17 +13,11 @@
 pub mod error;
 #[cfg(feature = "capi")]
 pub mod ffi;
-/// cbindgen:ignore
 pub mod ipsec;
-/// cbindgen:ignore
 pub mod kernel;
-/// cbindgen:ignore
 pub mod model;
-/// cbindgen:ignore
 pub mod peer;
-/// cbindgen:ignore
 pub mod publish;
-/// cbindgen:ignore
 pub mod wire;
 
 pub use error::{Error, Result};

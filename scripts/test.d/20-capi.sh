@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "--- header is current (cbindgen $(cbindgen --version | cut -d' ' -f2))"
-cbindgen --quiet --config cbindgen.toml --output "$work/overlaynet.h"
+cbindgen --quiet --config cbindgen.toml --output "$work/overlaynet.h" src/ffi/mod.rs
 if ! diff -u include/overlaynet.h "$work/overlaynet.h"; then
   echo "include/overlaynet.h is stale: run \`make header\` and commit it" >&2; exit 1
 fi
