@@ -11,6 +11,9 @@ pub enum Error {
     /// A peer-table or PeerRecord error.
     #[error(transparent)]
     Peer(#[from] crate::peer::PeerError),
+    /// A kernel operation, dump or desired state was refused.
+    #[error(transparent)]
+    Kernel(#[from] crate::kernel::KernelError),
 }
 
 /// `Result` with the crate-wide [`Error`].
