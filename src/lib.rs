@@ -11,9 +11,9 @@
 #![warn(missing_docs)]
 
 pub mod error;
-pub mod publish;
-pub mod peer;
 pub mod kernel;
+pub mod peer;
+pub mod publish;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -17,6 +17,8 @@ mod apply;
 mod diff;
 mod display;
 mod error;
+#[cfg(target_os = "linux")]
+pub mod linux;
 mod plan;
 mod reconcile;
 mod scope;
