@@ -119,6 +119,14 @@ pub fn parse(m: &NeighbourMessage) -> Option<Dumped> {
             NeighbourAttribute::Destination(NeighbourAddress::Inet6(v)) => {
                 ip = Some(IpAddr::V6(*v))
             }
+            // FDB dumps (family AF_BRIDGE) carry the VTEP as raw bytes.
+            NeighbourAttribute::Destination(NeighbourAddress::Other(b)) => {
+                ip = match b.len() {
+                    4 => <[u8; 4]>::try_from(b.as_slice()).ok().map(IpAddr::from),
+                    16 => <[u8; 16]>::try_from(b.as_slice()).ok().map(IpAddr::from),
+                    _ => None,
+                }
+            }
             NeighbourAttribute::LinkLayerAddress(b) => {
                 mac = <[u8; 6]>::try_from(b.as_slice()).ok().map(MacAddr)
             }
