@@ -786,6 +786,24 @@ impl LinuxKernel {
     }
 }
 
+/// The netlink message this backend sends for an XFRM operation (sequence number 0), or
+/// `None` for other operations. For comparing with what `ip xfrm` or moby send.
+pub fn xfrm_request_bytes(op: &Op) -> Option<Vec<u8>> {
+    let create = NLM_F_CREATE | NLM_F_EXCL;
+    let (msg, flags) = match op {
+        Op::AddXfrmState { key, state } => (xfrm::add_state(key, state), create),
+        Op::DelXfrmState { key } => (xfrm::del_state(key), 0),
+        Op::AddXfrmPolicy { key, policy } => (xfrm::put_policy(key, policy, false), create),
+        Op::UpdateXfrmPolicy { key, policy } => (xfrm::put_policy(key, policy, true), 0),
+        Op::DelXfrmPolicy { key } => (xfrm::del_policy(key), 0),
+        _ => return None,
+    };
+    let mut buf = Vec::new();
+    let flags = netlink_packet_core::NLM_F_REQUEST | netlink_packet_core::NLM_F_ACK | flags;
+    socket::encode_into(&mut buf, &msg, flags, 0);
+    Some(buf)
+}
+
 fn dump_err(what: &'static str, n: Nack) -> LinuxError {
     LinuxError::Dump {
         what,

@@ -146,6 +146,26 @@ fn ext_ack_message(msg: &[u8], flags: u16) -> Option<String> {
     None
 }
 
+/// Appends one netlink message (header with `flags` and `seq`, port 0) to `buf`, padded to 4
+/// bytes; returns its offset.
+pub(crate) fn encode_into<T: NetlinkSerializable>(
+    buf: &mut Vec<u8>,
+    payload: &T,
+    flags: u16,
+    seq: u32,
+) -> usize {
+    let at = buf.len();
+    let len = NLMSG_HDRLEN + payload.buffer_len();
+    buf.resize(at + align4(len), 0);
+    let b = &mut buf[at..at + len];
+    b[0..4].copy_from_slice(&(len as u32).to_ne_bytes());
+    b[4..6].copy_from_slice(&payload.message_type().to_ne_bytes());
+    b[6..8].copy_from_slice(&flags.to_ne_bytes());
+    b[8..12].copy_from_slice(&seq.to_ne_bytes());
+    payload.serialize(&mut b[NLMSG_HDRLEN..]);
+    at
+}
+
 /// A kernel refusal of one request: the errno and the kernel's extended-ACK text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nack {
@@ -223,16 +243,7 @@ impl NlSocket {
 
     /// Appends one request to the send buffer and returns its offset.
     fn append<T: NetlinkSerializable>(&mut self, payload: &T, flags: u16, seq: u32) -> usize {
-        let at = self.sbuf.len();
-        let len = NLMSG_HDRLEN + payload.buffer_len();
-        self.sbuf.resize(at + align4(len), 0);
-        let b = &mut self.sbuf[at..at + len];
-        b[0..4].copy_from_slice(&(len as u32).to_ne_bytes());
-        b[4..6].copy_from_slice(&payload.message_type().to_ne_bytes());
-        b[6..8].copy_from_slice(&flags.to_ne_bytes());
-        b[8..12].copy_from_slice(&seq.to_ne_bytes());
-        payload.serialize(&mut b[NLMSG_HDRLEN..]);
-        at
+        encode_into(&mut self.sbuf, payload, flags, seq)
     }
 
     /// Receives until the reply to `last_seq` arrives, recording errors for the requests
