@@ -76,10 +76,10 @@ pub fn add_state(key: &XfrmStateKey, state: &XfrmState) -> XfrmMessage {
         alg_icv_len: state.icv_bits,
         alg_key: key_bytes,
     };
-    let mut m = SaModify::default();
-    m.user_sa_info = info;
-    m.nlas.push(XfrmAttrs::EncryptionAlgAead(aead));
-    XfrmMessage::AddSa(m)
+    XfrmMessage::AddSa(SaModify {
+        user_sa_info: info,
+        nlas: vec![XfrmAttrs::EncryptionAlgAead(aead)],
+    })
 }
 
 /// `ip xfrm state delete src S dst D proto P spi SPI` (`XFRM_MSG_DELSA`).
@@ -94,11 +94,13 @@ pub fn del_state(key: &XfrmStateKey) -> XfrmMessage {
 }
 
 fn selector(s: &XfrmSelector) -> Selector {
-    let mut sel = Selector::default();
-    sel.family = af(&s.dst.addr());
+    let mut sel = Selector {
+        family: af(&s.dst.addr()),
+        proto: s.proto.unwrap_or(0),
+        ..Selector::default()
+    };
     sel.source_prefix(&s.src.addr(), s.src.prefix_len());
     sel.destination_prefix(&s.dst.addr(), s.dst.prefix_len());
-    sel.proto = s.proto.unwrap_or(0);
     if let Some(port) = s.dport {
         sel.dport = port;
         sel.dport_mask = u16::MAX;
@@ -116,10 +118,12 @@ fn mark(m: &XfrmMark) -> XfrmAttrs {
 /// `ip xfrm policy add|update ... dir D mark M tmpl ...` (`XFRM_MSG_NEWPOLICY` or
 /// `XFRM_MSG_UPDPOLICY`).
 pub fn put_policy(key: &XfrmPolicyKey, policy: &XfrmPolicy, update: bool) -> XfrmMessage {
-    let mut info = UserPolicyInfo::default();
-    info.selector = selector(&key.selector);
-    info.direction = dir(key.dir);
-    info.action = XFRM_POLICY_ALLOW;
+    let info = UserPolicyInfo {
+        selector: selector(&key.selector),
+        direction: dir(key.dir),
+        action: XFRM_POLICY_ALLOW,
+        ..UserPolicyInfo::default()
+    };
     let templates = policy
         .templates
         .iter()
@@ -134,9 +138,10 @@ pub fn put_policy(key: &XfrmPolicyKey, policy: &XfrmPolicy, update: bool) -> Xfr
             u
         })
         .collect();
-    let mut m = PolicyModify::default();
-    m.user_policy_info = info;
-    m.nlas.push(XfrmAttrs::Template(templates));
+    let mut m = PolicyModify {
+        user_policy_info: info,
+        nlas: vec![XfrmAttrs::Template(templates)],
+    };
     if let Some(mk) = &key.mark {
         m.nlas.push(mark(mk));
     }
