@@ -98,6 +98,10 @@ fn two_hosts(tag: &str, v6: bool) {
     let mut k1 = host1.kernel();
     let mut k2 = host2.kernel();
 
+    // A stale staging device from an earlier life holds the VNI in host 1 (moby's
+    // setupSubnetSandbox meets these too): it is ours by name and goes first.
+    let stale = overlaynet::kernel::vxlan_staging_name(4097, &host1.overlay);
+    h1.sh(&format!("ip link add {stale} type vxlan id 4097 dstport 4789"));
     for (want, scope, k) in [(&want1, &s1, &mut k1), (&want2, &s2, &mut k2)] {
         let r = reconcile(want, scope, k).expect("reconcile");
         assert!(r.is_success(), "apply failed: {:?}\n{}", r.apply, r.plan);

@@ -360,12 +360,21 @@ impl LinuxKernel {
                 // moby createVxlan: create in the host namespace (so the UDP socket lives
                 // there), then move into the overlay namespace and rename, in one request.
                 let host = Netns::Host;
-                self.netlink(
+                let made = self.netlink(
                     &host,
                     object.clone(),
                     link::create(staging, want, None),
                     create,
-                )?;
+                );
+                if let Err(KernelError::Exists { .. }) = made {
+                    // A staging device left by an interrupted run holds the VNI; moby's
+                    // setupSubnetSandbox removes such stale devices too. Replace it once.
+                    self.netlink(&host, object.clone(), link::delete(staging), 0)?;
+                    let again = link::create(staging, want, None);
+                    self.netlink(&host, object.clone(), again, create)?;
+                } else {
+                    made?;
+                }
                 self.index.remove(&host);
                 let idx = self.require_index(&host, staging, object)?;
                 let target = self

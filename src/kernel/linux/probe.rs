@@ -65,7 +65,7 @@ fn note(notes: &mut Vec<String>, what: &str, r: Result<(), Nack>) -> bool {
     }
 }
 
-/// Probes the kernel in a scratch namespace `<prefix>probe-<pid>` under `dir` and deletes it.
+/// Probes the kernel in a scratch namespace `ovlprobe-<pid>` under `dir`, then deletes it.
 pub fn probe(dir: &NetnsDir) -> Result<Capabilities, LinuxError> {
     let name = format!("ovlprobe-{}", std::process::id());
     if dir.exists(&name) {
