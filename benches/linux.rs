@@ -103,7 +103,10 @@ fn bench(c: &mut Criterion) {
     struct Cleanup(String);
     impl Drop for Cleanup {
         fn drop(&mut self) {
-            let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+            let _ = Command::new("ip")
+                .args(["netns", "del", &self.0])
+                .stderr(std::process::Stdio::null())
+                .status();
         }
     }
     let _cleanup = Cleanup(ns.clone());

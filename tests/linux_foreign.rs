@@ -144,6 +144,7 @@ fn foreign_objects_survive_create_change_and_removal() {
         fn drop(&mut self) {
             let _ = std::process::Command::new("ip")
                 .args(["netns", "del", &self.0])
+                .stderr(std::process::Stdio::null())
                 .status();
         }
     }

@@ -41,6 +41,7 @@ impl Drop for Cleanup {
         for n in &self.0 {
             let _ = std::process::Command::new("ip")
                 .args(["netns", "del", n])
+                .stderr(std::process::Stdio::null())
                 .status();
         }
     }
@@ -101,7 +102,9 @@ fn two_hosts(tag: &str, v6: bool) {
     // A stale staging device from an earlier life holds the VNI in host 1 (moby's
     // setupSubnetSandbox meets these too): it is ours by name and goes first.
     let stale = overlaynet::kernel::vxlan_staging_name(4097, &host1.overlay);
-    h1.sh(&format!("ip link add {stale} type vxlan id 4097 dstport 4789"));
+    h1.sh(&format!(
+        "ip link add {stale} type vxlan id 4097 dstport 4789"
+    ));
     for (want, scope, k) in [(&want1, &s1, &mut k1), (&want2, &s2, &mut k2)] {
         let r = reconcile(want, scope, k).expect("reconcile");
         assert!(r.is_success(), "apply failed: {:?}\n{}", r.apply, r.plan);
