@@ -261,3 +261,72 @@ pub fn parse_policy(m: &PolicyModify) -> Option<(XfrmPolicyKey, XfrmPolicy)> {
     };
     Some((key, XfrmPolicy { templates }))
 }
+
+#[cfg(test)]
+mod tests {
+    use netlink_packet_core::{NetlinkHeader, NetlinkSerializable};
+    use netlink_packet_xfrm::XfrmMessage;
+
+    use super::*;
+    use crate::kernel::DOCKER_XFRM_MARK;
+
+    fn round_trip(m: &XfrmMessage) -> XfrmMessage {
+        use netlink_packet_core::NetlinkDeserializable;
+        let mut buf = vec![0; m.buffer_len()];
+        m.serialize(&mut buf);
+        let mut h = NetlinkHeader::default();
+        h.message_type = m.message_type();
+        XfrmMessage::deserialize(&h, &buf).unwrap()
+    }
+
+    #[test]
+    fn policy_and_state_read_back_as_written() {
+        let a: IpAddr = "192.168.1.10".parse().unwrap();
+        let b: IpAddr = "192.168.1.20".parse().unwrap();
+        let key = XfrmPolicyKey {
+            selector: XfrmSelector {
+                src: "192.168.1.10/32".parse().unwrap(),
+                dst: "192.168.1.20/32".parse().unwrap(),
+                proto: Some(17),
+                dport: Some(4789),
+            },
+            dir: XfrmDir::Out,
+            mark: Some(XfrmMark {
+                value: DOCKER_XFRM_MARK,
+                mask: u32::MAX,
+            }),
+        };
+        let policy = XfrmPolicy {
+            templates: vec![XfrmTemplate {
+                src: a,
+                dst: b,
+                proto: XfrmProto::Esp,
+                spi: 0xbf836db8,
+                reqid: DOCKER_XFRM_MARK,
+            }],
+        };
+        let XfrmMessage::AddPolicy(p) = round_trip(&put_policy(&key, &policy, false)) else {
+            panic!("not a policy");
+        };
+        assert_eq!(parse_policy(&p), Some((key, policy)));
+
+        let skey = XfrmStateKey {
+            src: a,
+            dst: b,
+            spi: 0xbf836db8,
+            proto: XfrmProto::Esp,
+        };
+        let state = XfrmState {
+            reqid: DOCKER_XFRM_MARK,
+            aead_name: "rfc4106(gcm(aes))".into(),
+            aead_key: AeadKey::new(vec![7; 20]),
+            icv_bits: 64,
+            replay_window: 0,
+            esn: false,
+        };
+        let XfrmMessage::AddSa(s) = round_trip(&add_state(&skey, &state)) else {
+            panic!("not a state");
+        };
+        assert_eq!(parse_state(&s), Some((skey, state)));
+    }
+}
