@@ -20,23 +20,24 @@
 //! with its request's sequence number and is reported on its own operation.
 
 mod addr;
+mod batch;
 mod error;
 mod link;
 mod neigh;
 mod netns;
 mod nft;
+mod observe;
 mod probe;
 mod route;
 mod socket;
 mod xfrm;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
-use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::protocols::{NETLINK_ROUTE, NETLINK_XFRM};
 
 pub use error::LinuxError;
@@ -44,12 +45,12 @@ pub use netns::NetnsDir;
 pub use probe::{Capabilities, probe};
 pub use socket::{Nack, Reply, parse_replies};
 
+use self::batch::batchable;
 use self::error::nack_error;
 use self::socket::NlSocket;
 use crate::kernel::{
-    AddrKey, ApplyReport, Errno, FdbEntry, Kernel, KernelError, KernelState, Link, LinkChange,
-    LinkKey, LinkKind, Neigh, NeighKey, Netns, NftTableKey, ObjectId, Op, Plan, Route, RouteKey,
-    Scope, execute,
+    ApplyReport, Errno, Kernel, KernelError, KernelState, Link, LinkChange, LinkKey, LinkKind,
+    Netns, ObjectId, Op, Plan, Scope, execute,
 };
 
 /// How a [`LinuxKernel`] finds its namespaces and what it considers its own.
@@ -95,9 +96,6 @@ pub struct LinuxKernel {
     xfrm: Option<NlSocket>,
     index: HashMap<Netns, HashMap<String, u32>>,
 }
-
-/// Requests of one namespace in a batch: (message, flags, operation index, best effort).
-type NsBatch = Vec<(RouteNetlinkMessage, u16, usize, bool)>;
 
 impl LinuxKernel {
     /// A backend with `config`. Opens nothing until first used.
@@ -429,370 +427,6 @@ impl LinuxKernel {
             ),
         }
     }
-
-    /// Builds and sends a run of batchable operations, namespace by namespace; returns one
-    /// result per operation.
-    fn run_batch(&mut self, ops: &[&Op]) -> Vec<Result<(), KernelError>> {
-        let mut results: Vec<Option<Result<(), KernelError>>> = vec![None; ops.len()];
-        let mut by_ns: BTreeMap<Netns, NsBatch> = BTreeMap::new();
-        for (i, op) in ops.iter().enumerate() {
-            match self.request_for(op) {
-                Ok((ns, reqs)) => {
-                    let b = by_ns.entry(ns).or_default();
-                    for (msg, flags, best_effort) in reqs {
-                        b.push((msg, flags, i, best_effort));
-                    }
-                }
-                Err(e) => results[i] = Some(Err(e)),
-            }
-        }
-        for (ns, batch) in by_ns {
-            let (msgs, meta): (Vec<_>, Vec<_>) = batch
-                .into_iter()
-                .map(|(m, f, i, b)| ((m, f), (i, b)))
-                .unzip();
-            let sent = self.sock(&ns).and_then(|s| s.batch(&msgs));
-            match sent {
-                Ok(acks) => {
-                    for ((i, best_effort), ack) in meta.into_iter().zip(acks) {
-                        if results[i].is_some() {
-                            continue;
-                        }
-                        match ack {
-                            Err(_) if best_effort => {}
-                            Err(n) => results[i] = Some(Err(nack_error(ops[i].object(), n))),
-                            Ok(()) => {}
-                        }
-                    }
-                }
-                Err(e) => {
-                    for (i, _) in meta {
-                        results[i].get_or_insert_with(|| Err(e.for_object(ops[i].object())));
-                    }
-                }
-            }
-        }
-        results.into_iter().map(|r| r.unwrap_or(Ok(()))).collect()
-    }
-
-    /// The namespace and requests of one batchable operation: (message, flags, best effort).
-    #[allow(clippy::type_complexity)]
-    fn request_for(
-        &mut self,
-        op: &Op,
-    ) -> Result<(Netns, Vec<(RouteNetlinkMessage, u16, bool)>), KernelError> {
-        let object = op.object();
-        let add = NLM_F_CREATE | NLM_F_EXCL;
-        let replace = NLM_F_CREATE | NLM_F_REPLACE;
-        let one = |ns: &Netns, m, f| Ok((ns.clone(), vec![(m, f, false)]));
-        match op {
-            Op::AddAddr { addr: a } | Op::DelAddr { addr: a } => {
-                let i = self.require_index(&a.netns, &a.link, &object)?;
-                if matches!(op, Op::AddAddr { .. }) {
-                    one(&a.netns, addr::add(i, &a.prefix), add)
-                } else {
-                    one(&a.netns, addr::del(i, &a.prefix), 0)
-                }
-            }
-            Op::AddRoute { key, route: r } | Op::ReplaceRoute { key, route: r } => {
-                let i = self.require_index(&key.netns, &r.dev, &object)?;
-                let f = if matches!(op, Op::AddRoute { .. }) {
-                    add
-                } else {
-                    replace
-                };
-                one(&key.netns, route::add(&key.dst, i, r.via), f)
-            }
-            Op::DelRoute { key } => one(&key.netns, route::del(&key.dst), 0),
-            Op::AddNeigh { key, neigh: n } | Op::ReplaceNeigh { key, neigh: n } => {
-                let i = self.require_index(&key.netns, &key.link, &object)?;
-                let f = if matches!(op, Op::AddNeigh { .. }) {
-                    add
-                } else {
-                    replace
-                };
-                one(&key.netns, neigh::add_neigh(i, key.ip, n.lladdr), f)
-            }
-            Op::DelNeigh { key } => {
-                let i = self.require_index(&key.netns, &key.link, &object)?;
-                one(&key.netns, neigh::del_neigh(i, key.ip), 0)
-            }
-            Op::AddFdb { entry: e } => {
-                let i = self.require_index(&e.netns, &e.link, &object)?;
-                one(&e.netns, neigh::add_fdb(i, e.mac, e.dst, e.table), add)
-            }
-            Op::DelFdb { entry: e } => {
-                let i = self.require_index(&e.netns, &e.link, &object)?;
-                let mut reqs = vec![(neigh::del_fdb(i, e.mac, e.dst, e.table), 0, false)];
-                if e.table == crate::kernel::FdbTable::SelfDev {
-                    // moby deleteNeighbor: also drop the bridge's dynamic entry for the MAC
-                    // (NTF_MASTER); its absence is not an error.
-                    reqs.push((
-                        neigh::del_fdb(i, e.mac, None, crate::kernel::FdbTable::Master),
-                        0,
-                        true,
-                    ));
-                }
-                Ok((e.netns.clone(), reqs))
-            }
-            _ => Err(KernelError::Invalid {
-                object,
-                reason: "not a batchable operation".into(),
-            }),
-        }
-    }
-
-    /// Namespaces to observe: the host, our named namespaces, and namespaces holding claimed
-    /// links. Returns (namespace, whether everything inside is ours).
-    fn observed_namespaces(&self) -> Result<Vec<(Netns, bool)>, LinuxError> {
-        let mut out = vec![(Netns::Host, false)];
-        let names = self.config.netns_dir.list().map_err(LinuxError::Io)?;
-        for n in &names {
-            let ns = Netns::named(n.clone());
-            if Some(n) == self.config.host_netns.as_ref() {
-                continue;
-            }
-            if self.config.scope.owns_netns(&ns) {
-                out.push((ns, true));
-            } else if self
-                .config
-                .scope
-                .claimed_links
-                .iter()
-                .any(|k| k.netns == ns)
-            {
-                out.push((ns, false));
-            }
-        }
-        Ok(out)
-    }
-
-    /// The id `from` uses for namespace `to` (`RTM_GETNSID`), if any.
-    fn nsid(&mut self, from: &Netns, to: &File) -> Result<Option<i32>, LinuxError> {
-        let mut m = NsidMessage::default();
-        m.header.family = AddressFamily::Unspec;
-        m.attributes.push(NsidAttribute::Fd(to.as_raw_fd() as u32));
-        let replies = match self.sock(from)?.get(RouteNetlinkMessage::GetNsId(m))? {
-            Ok(r) => r,
-            Err(_) => return Ok(None),
-        };
-        Ok(replies.iter().find_map(|r| match r {
-            RouteNetlinkMessage::NewNsId(n) => n.attributes.iter().find_map(|a| match a {
-                NsidAttribute::Id(id) if *id >= 0 => Some(*id),
-                _ => None,
-            }),
-            _ => None,
-        }))
-    }
-
-    fn observe_all(&mut self) -> Result<KernelState, LinuxError> {
-        let mut st = KernelState::new();
-        let namespaces = self.observed_namespaces()?;
-        for (ns, _) in &namespaces {
-            if let Netns::Named(n) = ns {
-                st.namespaces.insert(n.clone());
-            }
-        }
-        // Namespace files, to resolve veth peers' namespace ids.
-        let mut files: Vec<(Netns, File)> = Vec::new();
-        for (ns, _) in &namespaces {
-            match self.ns_file(ns)? {
-                Some(f) => files.push((ns.clone(), f)),
-                None => files.push((
-                    ns.clone(),
-                    File::open("/proc/self/ns/net").map_err(LinuxError::Io)?,
-                )),
-            }
-        }
-        let mut dumped: Vec<(Netns, Vec<link::Dumped>)> = Vec::new();
-        for (ns, _) in &namespaces {
-            let links = self.dump_links(ns)?;
-            self.index.insert(
-                ns.clone(),
-                links.iter().map(|l| (l.name.clone(), l.index)).collect(),
-            );
-            dumped.push((ns.clone(), links));
-        }
-        // Namespace ids as seen from each namespace that has a veth with a remote peer.
-        let mut ids: HashMap<(Netns, i32), Netns> = HashMap::new();
-        for (ns, links) in &dumped {
-            if links.iter().any(|l| l.peer_nsid.is_some()) {
-                for (other, f) in &files {
-                    if let Some(id) = self.nsid(ns, f)? {
-                        ids.insert((ns.clone(), id), other.clone());
-                    }
-                }
-            }
-        }
-        let name_of = |ns: &Netns, idx: u32| -> Option<String> {
-            dumped
-                .iter()
-                .find(|(n, _)| n == ns)
-                .and_then(|(_, ls)| ls.iter().find(|l| l.index == idx))
-                .map(|l| l.name.clone())
-        };
-        for (ns, links) in &dumped {
-            for l in links {
-                let Some(mut kind) = l.kind.clone() else {
-                    continue;
-                };
-                if let LinkKind::Veth { peer } = &mut kind {
-                    let pns = match l.peer_nsid {
-                        None => Some(ns.clone()),
-                        Some(id) => ids.get(&(ns.clone(), id)).cloned(),
-                    };
-                    let pname = match (&pns, l.peer_index) {
-                        (Some(p), Some(i)) => name_of(p, i),
-                        _ => None,
-                    };
-                    *peer = match (pns, pname) {
-                        (Some(p), Some(n)) => LinkKey::new(p, n),
-                        // The peer lives in a namespace we do not observe.
-                        _ => LinkKey::new(
-                            Netns::named(format!("nsid:{}", l.peer_nsid.unwrap_or(-1))),
-                            format!("if{}", l.peer_index.unwrap_or(0)),
-                        ),
-                    };
-                }
-                let master = l.master.and_then(|m| name_of(ns, m));
-                st.links.insert(
-                    LinkKey::new(ns.clone(), l.name.clone()),
-                    Link {
-                        kind,
-                        mtu: l.mtu,
-                        mac: l.mac,
-                        master,
-                        up: l.up,
-                    },
-                );
-            }
-        }
-        for (ns, links) in &dumped {
-            let modeled = |idx: u32| -> Option<String> {
-                links
-                    .iter()
-                    .find(|l| l.index == idx && l.kind.is_some())
-                    .map(|l| l.name.clone())
-            };
-            let own_macs: Vec<_> = links.iter().filter_map(|l| l.mac).collect();
-            let sock = self.sock(ns)?;
-            for m in sock
-                .dump(addr::dump())?
-                .map_err(|n| dump_err("addresses", n))?
-            {
-                if let RouteNetlinkMessage::NewAddress(a) = m {
-                    if let Some((idx, prefix)) = addr::parse(&a) {
-                        if let Some(dev) = modeled(idx) {
-                            st.addrs.insert(AddrKey::new(ns.clone(), dev, prefix));
-                        }
-                    }
-                }
-            }
-            for v6 in [false, true] {
-                for m in sock
-                    .dump(route::dump(v6))?
-                    .map_err(|n| dump_err("routes", n))?
-                {
-                    if let RouteNetlinkMessage::NewRoute(r) = m {
-                        if let Some((dst, oif, via)) = route::parse(&r) {
-                            if let Some(dev) = modeled(oif) {
-                                st.routes
-                                    .insert(RouteKey::new(ns.clone(), dst), Route { dev, via });
-                            }
-                        }
-                    }
-                }
-            }
-            for fam in [
-                AddressFamily::Inet,
-                AddressFamily::Inet6,
-                AddressFamily::Bridge,
-            ] {
-                for m in sock
-                    .dump(neigh::dump(fam))?
-                    .map_err(|n| dump_err("neighbours", n))?
-                {
-                    let RouteNetlinkMessage::NewNeighbour(n) = m else {
-                        continue;
-                    };
-                    let Some(d) = neigh::parse(&n) else { continue };
-                    let Some(dev) = modeled(d.index) else {
-                        continue;
-                    };
-                    match (d.table, d.ip) {
-                        (None, Some(ip)) => {
-                            st.neighs.insert(
-                                NeighKey::new(ns.clone(), dev, ip),
-                                Neigh { lladdr: d.mac },
-                            );
-                        }
-                        (Some(table), dst) => {
-                            // The kernel's own entries for the links' addresses are not ours.
-                            if own_macs.contains(&d.mac) {
-                                continue;
-                            }
-                            st.fdb.insert(FdbEntry {
-                                netns: ns.clone(),
-                                link: dev,
-                                mac: d.mac,
-                                dst,
-                                table,
-                            });
-                        }
-                        (None, None) => {}
-                    }
-                }
-            }
-        }
-        for (ns, _) in &namespaces {
-            let f = self.ns_file(ns)?;
-            let name = self.config.scope.nft_table.clone();
-            for (family, body) in nft::list_tables(f.as_ref(), &self.label(ns), &name)? {
-                st.nft_tables.insert(
-                    NftTableKey::new(ns.clone(), family, name.clone()),
-                    crate::kernel::NftTable { body },
-                );
-            }
-        }
-        let mark = self.config.scope.xfrm_mark;
-        let xs = self.xfrm_sock()?;
-        for m in xs
-            .dump(xfrm::dump_states())?
-            .map_err(|n| dump_err("xfrm states", n))?
-        {
-            if let netlink_packet_xfrm::XfrmMessage::AddSa(sa) = m {
-                if let Some((k, s)) = xfrm::parse_state(&sa) {
-                    if s.reqid == mark {
-                        st.xfrm_states.insert(k, s);
-                    }
-                }
-            }
-        }
-        for m in xs
-            .dump(xfrm::dump_policies())?
-            .map_err(|n| dump_err("xfrm policies", n))?
-        {
-            if let netlink_packet_xfrm::XfrmMessage::AddPolicy(p) = m {
-                if let Some((k, p)) = xfrm::parse_policy(&p) {
-                    if k.mark.is_some_and(|m| m.value == mark) {
-                        st.xfrm_policies.insert(k, p);
-                    }
-                }
-            }
-        }
-        // Only what is ours (or in our namespaces) leaves this function.
-        let scope = self.config.scope.clone();
-        let snapshot = st.clone();
-        let ours = |id: ObjectId| scope.owns(&id, &snapshot);
-        st.links.retain(|k, _| ours(ObjectId::Link(k.clone())));
-        st.addrs.retain(|k| ours(ObjectId::Addr(k.clone())));
-        st.routes.retain(|k, _| ours(ObjectId::Route(k.clone())));
-        st.neighs.retain(|k, _| ours(ObjectId::Neigh(k.clone())));
-        st.fdb.retain(|k| ours(ObjectId::Fdb(k.clone())));
-        st.nft_tables
-            .retain(|k, _| ours(ObjectId::NftTable(k.clone())));
-        Ok(st)
-    }
 }
 
 /// The netlink message this backend sends for an XFRM operation (sequence number 0), or
@@ -831,22 +465,6 @@ fn netns_err(e: LinuxError, object: ObjectId) -> KernelError {
         },
         _ => e.for_object(object),
     }
-}
-
-fn batchable(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::AddAddr { .. }
-            | Op::DelAddr { .. }
-            | Op::AddRoute { .. }
-            | Op::ReplaceRoute { .. }
-            | Op::DelRoute { .. }
-            | Op::AddNeigh { .. }
-            | Op::ReplaceNeigh { .. }
-            | Op::DelNeigh { .. }
-            | Op::AddFdb { .. }
-            | Op::DelFdb { .. }
-    )
 }
 
 impl Kernel for LinuxKernel {
