@@ -23,6 +23,10 @@ pub enum Error {
     /// A kernel operation, dump or desired state was refused.
     #[error(transparent)]
     Kernel(#[from] crate::kernel::KernelError),
+    /// The Linux backend failed outside a single kernel operation.
+    #[cfg(target_os = "linux")]
+    #[error(transparent)]
+    Linux(#[from] crate::kernel::linux::LinuxError),
 }
 
 /// `Result` with the crate-wide [`Error`].

@@ -15,6 +15,7 @@ pub mod error;
 pub mod ffi;
 pub mod ipsec;
 pub mod kernel;
+pub mod kernel;
 pub mod model;
 pub mod peer;
 pub mod publish;

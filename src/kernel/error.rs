@@ -120,6 +120,16 @@ pub enum KernelError {
         /// The errno.
         errno: Errno,
     },
+    /// The kernel refused the operation and said why (a netlink extended ACK).
+    #[error("{object}: {errno}: {message}")]
+    Refused {
+        /// The object concerned.
+        object: ObjectId,
+        /// The errno.
+        errno: Errno,
+        /// The kernel's explanation.
+        message: String,
+    },
     /// Reading the kernel's state failed.
     #[error("dumping kernel state failed: {errno}")]
     Observe {
@@ -141,7 +151,9 @@ impl KernelError {
     pub fn errno(&self) -> Errno {
         match self {
             KernelError::Exists { .. } => Errno::EEXIST,
-            KernelError::NotFound { errno, .. } | KernelError::Os { errno, .. } => *errno,
+            KernelError::NotFound { errno, .. }
+            | KernelError::Os { errno, .. }
+            | KernelError::Refused { errno, .. } => *errno,
             KernelError::Observe { errno } => *errno,
             KernelError::NoDevice { .. } => Errno::ENODEV,
             KernelError::Invalid { .. } | KernelError::Decode { .. } => Errno::EINVAL,

@@ -51,6 +51,8 @@ mod apply;
 mod diff;
 mod display;
 mod error;
+#[cfg(target_os = "linux")]
+pub mod linux;
 mod plan;
 mod reconcile;
 mod scope;
