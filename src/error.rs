@@ -11,6 +11,9 @@ pub enum Error {
     /// A peer-table or PeerRecord error.
     #[error(transparent)]
     Peer(#[from] crate::peer::PeerError),
+    /// A network, node or allocation request was refused.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
 }
 
 /// `Result` with the crate-wide [`Error`].

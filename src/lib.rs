@@ -13,6 +13,7 @@
 pub mod error;
 pub mod publish;
 pub mod peer;
+pub mod model;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -1,0 +1,23 @@
+//! Overlay driver option maps: one `key=value` per line. Parsing must never panic, and a map
+//! that builds must round-trip through `driver_options()` to an equal spec.
+#![no_main]
+
+use std::collections::BTreeMap;
+
+use libfuzzer_sys::fuzz_target;
+use overlaynet::model::{OverlayNetworkBuilder, parse_vni_list};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let map: BTreeMap<String, String> = text
+        .lines()
+        .map(|line| line.split_once('=').unwrap_or((line, "")))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let _ = parse_vni_list(text);
+    let Ok(builder) = OverlayNetworkBuilder::from_docker_options("fuzz", &map) else { return };
+    let Ok(spec) = builder.build() else { return };
+    let again = OverlayNetworkBuilder::from_docker_options("fuzz", &spec.driver_options())
+        .and_then(OverlayNetworkBuilder::build);
+    assert_eq!(again.as_ref(), Ok(&spec), "option map did not round-trip");
+});
