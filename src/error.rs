@@ -14,6 +14,9 @@ pub enum Error {
     /// A network, node or allocation request was refused.
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    /// A kernel operation, dump or desired state was refused.
+    #[error(transparent)]
+    Kernel(#[from] crate::kernel::KernelError),
 }
 
 /// `Result` with the crate-wide [`Error`].

@@ -14,6 +14,7 @@ pub mod error;
 pub mod publish;
 pub mod peer;
 pub mod model;
+pub mod kernel;
 pub mod wire;
 
 pub use error::{Error, Result};
