@@ -17,6 +17,9 @@ pub enum Error {
     /// A kernel operation, dump or desired state was refused.
     #[error(transparent)]
     Kernel(#[from] crate::kernel::KernelError),
+    /// IPsec keys, rotation, ESP or gossip encryption.
+    #[error(transparent)]
+    Ipsec(#[from] crate::ipsec::IpsecError),
 }
 
 /// `Result` with the crate-wide [`Error`].

@@ -15,6 +15,7 @@ pub mod publish;
 pub mod peer;
 pub mod model;
 pub mod kernel;
+pub mod ipsec;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 //!
 //! This module depends on nothing else in the crate and never allocates on its packet paths.
 
+pub mod esp;
 mod mac;
 
 pub use mac::{MacAddr, MacParseError};
