@@ -20,6 +20,9 @@ pub enum Error {
     /// IPsec keys, rotation, ESP or gossip encryption.
     #[error(transparent)]
     Ipsec(#[from] crate::ipsec::IpsecError),
+    /// The host engine refused a request.
+    #[error(transparent)]
+    Host(#[from] crate::host::HostError),
 }
 
 /// `Result` with the crate-wide [`Error`].

@@ -11,11 +11,12 @@
 #![warn(missing_docs)]
 
 pub mod error;
-pub mod publish;
-pub mod peer;
-pub mod model;
-pub mod kernel;
+pub mod host;
 pub mod ipsec;
+pub mod kernel;
+pub mod model;
+pub mod peer;
+pub mod publish;
 pub mod wire;
 
 pub use error::{Error, Result};
