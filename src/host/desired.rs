@@ -7,7 +7,7 @@
 //! Pure: the same engine state always gives the same kernel state. The incremental path in
 //! [`super::Host::apply_peer_event`] must agree with this build (a property test checks it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -16,10 +16,9 @@ use ipnet::{IpNet, Ipv4Net};
 use super::host::{DataPathMode, GwBridge, Host};
 use super::keys::xfrm_objects;
 use super::network::Network;
-use super::peers;
 use crate::kernel::{
-    AddrKey, KernelState, Link, LinkKey, LinkKind, NFT_TABLE, Netns, NftFamily, NftTable,
-    NftTableKey, Route, RouteKey, VxlanAttrs,
+    AddrKey, FdbEntry, FdbTable, KernelState, Link, LinkKey, LinkKind, NFT_TABLE, Neigh, NeighKey,
+    Netns, NftFamily, NftTable, NftTableKey, Route, RouteKey, VxlanAttrs,
 };
 use crate::model::Family;
 
@@ -34,14 +33,7 @@ pub(crate) fn build(host: &Host) -> (KernelState, TunnelRefs) {
     for net in host.networks.values() {
         let Some(ns) = net.sandbox() else { continue };
         sandbox(host, net, &ns, &mut state);
-        for p in net.peers.programmed() {
-            let (Some(vtep), Some(i)) = (p.vtep(), net.subnet_index(p.subnet())) else {
-                continue;
-            };
-            let (k, v) = peers::neigh(&ns, i, p.ip().addr(), p.mac());
-            state.neighs.insert(k, v);
-            state.fdb.insert(peers::fdb(&ns, i, p.mac(), vtep));
-        }
+        programmed_peers(net, &ns, &mut state);
         if net.encrypted() {
             for v in net.peers.vteps().filter(|v| v.programmed > 0) {
                 *refs.entry(v.vtep).or_default() += 1;
@@ -57,6 +49,46 @@ pub(crate) fn build(host: &Host) -> (KernelState, TunnelRefs) {
     }
     nft_tables(host, &mut state);
     (state, refs)
+}
+
+/// The neighbour and FDB entries of every programmed remote peer. Built as sorted runs and
+/// appended in bulk: at 10,000 peers this is several times faster than one insert per entry.
+fn programmed_peers(net: &Network, ns: &Netns, state: &mut KernelState) {
+    let subnets: Vec<(IpNet, String)> = net
+        .state
+        .subnets()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (IpNet::V4(s.subnet()), Network::vxlan_name(i)))
+        .collect();
+    let mut neighs = Vec::with_capacity(net.peers.len());
+    let mut fdb = Vec::with_capacity(net.peers.len());
+    for p in net.peers.programmed() {
+        let subnet = p.subnet();
+        let (Some(vtep), Some((_, vx))) = (p.vtep(), subnets.iter().find(|(s, _)| *s == subnet))
+        else {
+            continue;
+        };
+        neighs.push((
+            NeighKey {
+                netns: ns.clone(),
+                link: vx.clone(),
+                ip: p.ip().addr(),
+            },
+            Neigh { lladdr: p.mac() },
+        ));
+        fdb.push(FdbEntry {
+            netns: ns.clone(),
+            link: vx.clone(),
+            mac: p.mac(),
+            dst: Some(vtep),
+            table: FdbTable::SelfDev,
+        });
+    }
+    let mut neighs: BTreeMap<_, _> = neighs.into_iter().collect();
+    state.neighs.append(&mut neighs);
+    let mut fdb: BTreeSet<_> = fdb.into_iter().collect();
+    state.fdb.append(&mut fdb);
 }
 
 /// The VXLAN attributes of one subnet's device.
