@@ -506,8 +506,8 @@ proptest! {
     ) {
         let mut run = Run::new();
         // Networks and keys exist in most interesting runs.
-        for n in 0..2 {
-            run.host.create_network(NETS[n], &run.fx.networks[n]).expect("create");
+        for (id, net) in NETS.iter().zip(&run.fx.networks) {
+            run.host.create_network(id, net).expect("create");
         }
         run.host.set_keys(keyring(10));
         for s in &steps {

@@ -23,3 +23,6 @@ pub use explain::{Explanation, Hop, Verdict};
 pub use host::{DataPathMode, GW_VETH_PREFIX, Host, PeerUpdate, VETH_PREFIX};
 pub use keys::{RemoteXfrm, profile_of, xfrm_objects};
 pub use network::SANDBOX_EPOCH;
+
+#[cfg(test)]
+mod tests;
