@@ -244,9 +244,9 @@ fn nft_tables(host: &Host, state: &mut KernelState) {
         let elements: Vec<String> = vnis.iter().map(|v| format!("0x{v:06x}")).collect();
         let _ = write!(
             body,
-            "\tset encrypted-vnis {{\n\t\ttypeof @th,96,24\n\t\telements = {{ {} }}\n\t}}\n\n\
+            "\tset encrypted-vnis {{\n\t\ttypeof @th,96,24\n\t\telements = {{ {} }}\n\t}}\n\
              \tchain enc-out {{\n\t\ttype route hook output priority mangle; policy accept;\n\
-             \t\tudp dport {port} @th,96,24 @encrypted-vnis meta mark set 0x{mark:08x}\n\t}}\n\n\
+             \t\tudp dport {port} @th,96,24 @encrypted-vnis meta mark set 0x{mark:08x}\n\t}}\n\
              \tchain enc-in {{\n\t\ttype filter hook input priority raw; policy accept;\n\
              \t\tmeta secpath missing udp dport {port} @th,96,24 @encrypted-vnis drop\n\t}}\n",
             elements.join(", "),
@@ -254,11 +254,7 @@ fn nft_tables(host: &Host, state: &mut KernelState) {
         );
     }
     if let Some(gw) = gateway_rules(host) {
-        let body = bodies.entry(NftFamily::Ip).or_default();
-        if !body.is_empty() {
-            body.push('\n');
-        }
-        body.push_str(&gw);
+        bodies.entry(NftFamily::Ip).or_default().push_str(&gw);
     }
     for (family, body) in bodies {
         state.nft_tables.insert(
@@ -288,9 +284,6 @@ fn gateway_rules(host: &Host) -> Option<String> {
         );
     }
     if !gw.icc {
-        if !body.is_empty() {
-            body.push('\n');
-        }
         let _ = write!(
             body,
             "\tchain gw-forward {{\n\t\ttype filter hook forward priority filter; policy accept;\n\
