@@ -87,12 +87,15 @@ fn keys_are_redacted_unless_asked_for() {
     assert!(plan.display_with_secrets().to_string().contains(&key_hex));
     let json = plan.to_json();
     assert!(json.contains("<redacted>") && !json.contains(&"ab".repeat(16)));
-    let err = serde_json::from_str::<Plan>(&json).expect_err("a redacted key cannot be read back");
+    let err = Plan::from_json(&json).expect_err("a redacted key cannot be read back");
     assert!(
         err.to_string()
             .contains("redacted keys cannot be read back"),
         "{err}"
     );
+    let with_keys = plan.to_json_with_secrets();
+    assert!(with_keys.contains(&key_hex));
+    assert_eq!(Plan::from_json(&with_keys), Ok(plan));
 }
 
 #[test]

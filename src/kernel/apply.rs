@@ -139,3 +139,78 @@ pub fn execute(plan: &Plan, mut run: impl FnMut(&Op) -> Result<(), KernelError>)
     }
     ApplyReport { outcomes }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::error::Errno;
+    use crate::kernel::plan::LinkChange;
+    use crate::kernel::state::{AddrKey, Link, LinkKey, LinkKind, Netns};
+
+    fn plan() -> Plan {
+        let ns = Netns::named("1-k3jd8s0a2b");
+        let br = LinkKey::new(ns.clone(), "br0");
+        Plan {
+            ops: vec![
+                Op::AddNetns {
+                    name: "1-k3jd8s0a2b".into(),
+                },
+                Op::AddLink {
+                    key: br.clone(),
+                    link: Link::new(LinkKind::Bridge),
+                    staging_name: None,
+                    peer: None,
+                },
+                Op::SetLink {
+                    key: br.clone(),
+                    change: LinkChange::Up(true),
+                },
+                Op::AddAddr {
+                    addr: AddrKey::new(ns, "br0", "10.0.1.1/24".parse().expect("prefix")),
+                },
+                Op::AddNetns {
+                    name: "other".into(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn a_failure_skips_its_dependents_transitively_and_nothing_else() {
+        let mut ran = Vec::new();
+        let report = execute(&plan(), |op| {
+            ran.push(op.to_string());
+            match op {
+                Op::AddNetns { name } if name == "1-k3jd8s0a2b" => {
+                    Err(KernelError::from_errno(op.object(), Errno::ENOMEM))
+                }
+                _ => Ok(()),
+            }
+        });
+        assert!(matches!(report.outcomes[0], OpOutcome::Failed(_)));
+        for i in 1..4 {
+            assert_eq!(report.outcomes[i], OpOutcome::Skipped { because: 0 });
+        }
+        assert_eq!(report.outcomes[4], OpOutcome::Done);
+        assert_eq!(ran, ["ip netns add 1-k3jd8s0a2b", "ip netns add other"]);
+        assert_eq!(
+            (report.done(), report.skipped(), report.failures().count()),
+            (1, 3, 1)
+        );
+    }
+
+    #[test]
+    fn an_existing_object_satisfies_its_dependents() {
+        let report = execute(&plan(), |op| match op {
+            Op::AddLink { .. } => Err(KernelError::Exists {
+                object: op.object(),
+            }),
+            _ => Ok(()),
+        });
+        assert!(matches!(
+            report.outcomes[1],
+            OpOutcome::Failed(KernelError::Exists { .. })
+        ));
+        assert!(report.outcomes[2..].iter().all(|o| *o == OpOutcome::Done));
+    }
+}

@@ -14,6 +14,7 @@ use super::plan::{LinkChange, Op, Phase, Plan, PlanBuilder};
 use super::scope::Scope;
 use super::state::{
     FdbTable, KernelState, Link, LinkKey, LinkKind, Netns, ObjectId, XfrmProto, XfrmStateKey,
+    vxlan_staging_name,
 };
 
 /// The plan that turns `observed` into `desired` (see [`Plan`] for the order).
@@ -40,7 +41,9 @@ fn diff_namespaces<'a>(
 ) -> HashSet<&'a str> {
     let mut removed = HashSet::new();
     for name in &observed.namespaces {
-        if !desired.namespaces.contains(name) && scope.owns_netns(&Netns::Named(name.clone())) {
+        if !desired.namespaces.contains(name)
+            && scope.owns(&ObjectId::Netns(Netns::Named(name.clone())), observed)
+        {
             removed.insert(name.as_str());
             plan.push(Phase::DelNetns, Op::DelNetns { name: name.clone() });
         }
@@ -117,15 +120,6 @@ fn add_phase(kind: &LinkKind) -> Phase {
     }
 }
 
-/// Docker's host-namespace name for a VXLAN device before it moves into its sandbox:
-/// `vx-<vni as 6 hex>-<first 5 characters of the network id>`, where the id is the sandbox
-/// name after its `<epoch>-` prefix.
-pub fn vxlan_staging_name(vni: u32, netns: &str) -> String {
-    let id = netns.split_once('-').map_or(netns, |(_, id)| id);
-    let short: String = id.chars().take(5).collect();
-    format!("vx-{vni:06x}-{short}")
-}
-
 /// The in-place changes that turn `from` into `to`, in the order they should run.
 fn link_changes(from: &Link, to: &Link) -> impl Iterator<Item = LinkChange> {
     let mtu = to.mtu.filter(|m| from.mtu != Some(*m)).map(LinkChange::Mtu);
@@ -157,7 +151,7 @@ fn diff_links<'a>(
         }
         let keep = match desired.links.get(key) {
             Some(want) => want.kind == link.kind,
-            None => !scope.owns_link(&key.netns, &key.name),
+            None => !scope.owns(&ObjectId::Link(key.clone()), observed),
         };
         if !keep {
             removed.insert(key);
@@ -327,7 +321,9 @@ fn diff_attached(
     merge_join(unit(&observed.addrs), unit(&desired.addrs), |addr, side| {
         let present = links.present(&addr.netns, &addr.link);
         match side {
-            Side::Observed(()) if present && scope.owns_link(&addr.netns, &addr.link) => {
+            Side::Observed(())
+                if present && scope.owns(&ObjectId::Addr(addr.clone()), observed) =>
+            {
                 plan.push(Phase::DelAddr, Op::DelAddr { addr: addr.clone() })
             }
             Side::Desired(()) => plan.push(Phase::AddAddr, Op::AddAddr { addr: addr.clone() }),
@@ -376,7 +372,7 @@ fn diff_attached(
         };
         match side {
             Side::Observed(_) => {
-                if kept && scope.owns_link(&key.netns, &key.link) {
+                if kept && scope.owns(&ObjectId::Neigh(key.clone()), observed) {
                     plan.push(Phase::DelNeigh, Op::DelNeigh { key: key.clone() });
                 }
             }
@@ -405,7 +401,9 @@ fn diff_attached(
         unit(&observed.fdb),
         unit(&desired.fdb),
         |entry, side| match side {
-            Side::Observed(()) if fdb_kept(entry) && scope.owns_link(&entry.netns, &entry.link) => {
+            Side::Observed(())
+                if fdb_kept(entry) && scope.owns(&ObjectId::Fdb(entry.clone()), observed) =>
+            {
                 plan.push(
                     Phase::DelFdb,
                     Op::DelFdb {
@@ -674,4 +672,35 @@ fn restrict(state: &KernelState, ids: &std::collections::BTreeSet<ObjectId>) -> 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_join_visits_every_key_once_in_order() {
+        let a: Vec<(u32, char)> = vec![(1, 'a'), (3, 'c'), (5, 'e')];
+        let b: Vec<(u32, char)> = vec![(2, 'B'), (3, 'C'), (6, 'F')];
+        let mut seen = Vec::new();
+        merge_join(
+            a.iter().map(|(k, v)| (k, v)),
+            b.iter().map(|(k, v)| (k, v)),
+            |k, side| {
+                seen.push(match side {
+                    Side::Observed(v) => format!("{k}o{v}"),
+                    Side::Desired(v) => format!("{k}d{v}"),
+                    Side::Both(o, d) => format!("{k}b{o}{d}"),
+                })
+            },
+        );
+        assert_eq!(seen, ["1oa", "2dB", "3bcC", "5oe", "6dF"]);
+    }
+
+    #[test]
+    fn staging_names_follow_docker() {
+        assert_eq!(vxlan_staging_name(4097, "1-k3jd8s0a2b"), "vx-001001-k3jd8");
+        assert_eq!(vxlan_staging_name(0xFFFFFF, "12-ab"), "vx-ffffff-ab");
+        assert_eq!(vxlan_staging_name(4096, "ingress_sbox"), "vx-001000-ingre");
+    }
 }

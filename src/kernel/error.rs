@@ -126,6 +126,14 @@ pub enum KernelError {
         /// The errno of the failed dump.
         errno: Errno,
     },
+    /// A plan or state in JSON could not be read.
+    #[error("cannot read {what} from JSON: {reason}")]
+    Decode {
+        /// What was being read (`plan` or `kernel state`).
+        what: String,
+        /// The JSON parser's message, with line and column.
+        reason: String,
+    },
 }
 
 impl KernelError {
@@ -136,7 +144,7 @@ impl KernelError {
             KernelError::NotFound { errno, .. } | KernelError::Os { errno, .. } => *errno,
             KernelError::Observe { errno } => *errno,
             KernelError::NoDevice { .. } => Errno::ENODEV,
-            KernelError::Invalid { .. } => Errno::EINVAL,
+            KernelError::Invalid { .. } | KernelError::Decode { .. } => Errno::EINVAL,
             KernelError::NetDown { .. } => Errno::ENETDOWN,
         }
     }
@@ -150,5 +158,29 @@ impl KernelError {
             }
             _ => KernelError::Os { object, errno },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::state::Netns;
+
+    #[test]
+    fn errno_maps_to_the_most_specific_variant() {
+        let object = ObjectId::Netns(Netns::named("1-k3jd8s0a2b"));
+        let e = KernelError::from_errno(object.clone(), Errno::EEXIST);
+        assert_eq!(
+            e,
+            KernelError::Exists {
+                object: object.clone()
+            }
+        );
+        assert_eq!(e.to_string(), "netns 1-k3jd8s0a2b: already exists (EEXIST)");
+        let e = KernelError::from_errno(object.clone(), Errno::ESRCH);
+        assert_eq!(e.errno(), Errno::ESRCH);
+        assert!(matches!(e, KernelError::NotFound { .. }));
+        let e = KernelError::from_errno(object, Errno(133));
+        assert_eq!(e.to_string(), "netns 1-k3jd8s0a2b: errno 133");
     }
 }

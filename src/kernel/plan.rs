@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::KernelError;
 use super::state::{
     AddrKey, FdbEntry, Link, LinkKey, LinkKind, Neigh, NeighKey, Netns, NftTable, NftTableKey,
     ObjectId, Route, RouteKey, XfrmPolicy, XfrmPolicyKey, XfrmState, XfrmStateKey,
@@ -321,7 +322,8 @@ pub(crate) enum Phase {
 ///
 /// `Display` prints the equivalent `ip`, `bridge` and `nft` commands with AEAD keys shown as
 /// `0x<redacted>`; [`Plan::display_with_secrets`] prints the real keys. The serde form (JSON
-/// via [`Plan::to_json`]) is meant for support bundles and always redacts keys.
+/// via [`Plan::to_json`], for support bundles) redacts keys too; only
+/// [`Plan::to_json_with_secrets`] writes them.
 ///
 /// [`KernelState`]: super::KernelState
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,10 +343,38 @@ impl Plan {
         self.ops.len()
     }
 
+    /// Reads a plan written by [`Plan::to_json`] or by hand. AEAD keys must be given as
+    /// `0x`-prefixed hex; a redacted key is refused.
+    pub fn from_json(text: &str) -> Result<Plan, KernelError> {
+        serde_json::from_str(text).map_err(|e| KernelError::Decode {
+            what: "plan".into(),
+            reason: e.to_string(),
+        })
+    }
+
     /// The plan as JSON, with AEAD keys redacted.
     pub fn to_json(&self) -> String {
         // Serialising plain data into a String cannot fail: every map key is a string.
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The plan as JSON with AEAD keys in clear (`0x` hex), so that [`Plan::from_json`]
+    /// reads it back whole, e.g. to replay it against a simulated kernel. Only for an
+    /// operator who asked for it: the output can decrypt the overlay's traffic.
+    pub fn to_json_with_secrets(&self) -> String {
+        let Ok(mut value) = serde_json::to_value(self) else {
+            return String::new();
+        };
+        for (i, op) in self.ops.iter().enumerate() {
+            if let Op::AddXfrmState { state, .. } = op {
+                if let Some(key) =
+                    value.pointer_mut(&format!("/ops/{i}/add_xfrm_state/state/aead_key"))
+                {
+                    *key = serde_json::Value::String(state.aead_key.to_hex());
+                }
+            }
+        }
+        serde_json::to_string_pretty(&value).unwrap_or_default()
     }
 }
 

@@ -124,7 +124,8 @@ impl Scope {
     }
 
     /// **The ownership rule.** Whether `object` of `observed` is ours and may therefore be
-    /// changed or deleted even though the desired state does not mention it. Routes are ours
+    /// changed or deleted even though the desired state does not mention it. The diff asks
+    /// this, and only this, before deleting anything not desired. Routes are ours
     /// when their namespace or output link is; XFRM states when their request id is our mark.
     /// An object absent from `observed` is ours only if its identity alone says so.
     pub fn owns(&self, object: &ObjectId, observed: &KernelState) -> bool {
@@ -154,5 +155,31 @@ impl Scope {
 impl Default for Scope {
     fn default() -> Scope {
         Scope::docker()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_name_patterns() {
+        let sandbox = NamePattern::DockerSandbox;
+        assert!(sandbox.matches("1-k3jd8s0a2b"));
+        assert!(sandbox.matches("123-abc"));
+        assert!(!sandbox.matches("1-K3JD8S0A2B"), "Docker ids are lowercase");
+        assert!(!sandbox.matches("-k3jd8s0a2b"));
+        assert!(!sandbox.matches("x-k3jd8s0a2b"));
+        assert!(!sandbox.matches("1-"));
+        assert!(!sandbox.matches("1-k3jd8s0a2b9"), "13 characters");
+        let vx = NamePattern::DockerVxlan;
+        assert!(vx.matches("vx-001001-k3jd8"));
+        assert!(vx.matches("vx-00100A-k3j"));
+        assert!(!vx.matches("vx-001001-k3jd8x"), "nid part longer than 5");
+        assert!(!vx.matches("vx-0010g1-k3jd8"));
+        assert!(!vx.matches("vx-001001-"));
+        assert!(!vx.matches("vxlan0"));
+        assert!(NamePattern::Prefix("ov".into()).matches("ov-001001-k3jd8"));
+        assert!(!NamePattern::Exact("ingress_sbox".into()).matches("ingress_sbox2"));
     }
 }

@@ -31,10 +31,11 @@ use super::state::{
     NftTable, NftTableKey, ObjectId, Route, RouteKey, XfrmPolicy, XfrmPolicyKey, XfrmState,
     XfrmStateKey,
 };
+use super::state::{
+    MTU_RANGE, RFC4106_ICV_BITS, RFC4106_KEY_BYTES, valid_link_name, valid_netns_name,
+};
 use crate::wire::MacAddr;
 
-/// Linux's `IFNAMSIZ - 1`.
-const MAX_LINK_NAME: usize = 15;
 /// The MTU Linux gives a new link when none is asked for.
 const DEFAULT_MTU: u32 = 1500;
 
@@ -92,7 +93,7 @@ impl SimKernel {
 
     /// Makes the `n`-th operation executed from now (0 = the next) fail with `errno`,
     /// leaving the simulated kernel unchanged. Operations skipped by
-    /// [`execute`](crate::kernel::execute) are not executed and do not count.
+    /// [`execute`] are not executed and do not count.
     pub fn fail_nth(&mut self, n: u64, errno: Errno) {
         self.faults.fail_nth(n, errno);
     }
@@ -221,7 +222,7 @@ impl SimKernel {
     }
 
     fn add_netns(&mut self, name: &str, object: ObjectId) -> Result<(), KernelError> {
-        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        if !valid_netns_name(name) {
             return Err(KernelError::Invalid {
                 object,
                 reason: "not a valid namespace name".into(),
@@ -261,14 +262,7 @@ impl SimKernel {
     }
 
     fn check_link_name(key: &LinkKey, name: &str) -> Result<(), KernelError> {
-        let valid = !name.is_empty()
-            && name.len() <= MAX_LINK_NAME
-            && name != "."
-            && name != ".."
-            && !name
-                .bytes()
-                .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace());
-        if valid {
+        if valid_link_name(name) {
             Ok(())
         } else {
             Err(KernelError::Invalid {
@@ -280,7 +274,7 @@ impl SimKernel {
 
     fn check_mtu(object: &ObjectId, mtu: Option<u32>) -> Result<(), KernelError> {
         match mtu {
-            Some(m) if !(68..=65535).contains(&m) => Err(KernelError::Invalid {
+            Some(m) if !MTU_RANGE.contains(&m) => Err(KernelError::Invalid {
                 object: object.clone(),
                 reason: format!("MTU {m} is outside 68..=65535"),
             }),
@@ -624,7 +618,7 @@ impl SimKernel {
             });
         }
         if state.aead_name == "rfc4106(gcm(aes))" {
-            if ![20, 28, 36].contains(&state.aead_key.bytes().len()) {
+            if !RFC4106_KEY_BYTES.contains(&state.aead_key.bytes().len()) {
                 return Err(KernelError::Invalid {
                     object,
                     reason: format!(
@@ -633,7 +627,7 @@ impl SimKernel {
                     ),
                 });
             }
-            if ![64, 96, 128].contains(&state.icv_bits) {
+            if !RFC4106_ICV_BITS.contains(&state.icv_bits) {
                 return Err(KernelError::Invalid {
                     object,
                     reason: format!("ICV length {} bits is not 64, 96 or 128", state.icv_bits),

@@ -163,3 +163,12 @@ impl VxlanAttrs {
         }
     }
 }
+
+/// Docker's host-namespace name for a VXLAN device before it moves into its sandbox:
+/// `vx-<vni as 6 hex>-<first 5 characters of the network id>`, where the id is the sandbox
+/// name after its `<epoch>-` prefix.
+pub fn vxlan_staging_name(vni: u32, netns: &str) -> String {
+    let id = netns.split_once('-').map_or(netns, |(_, id)| id);
+    let short: String = id.chars().take(5).collect();
+    format!("vx-{vni:06x}-{short}")
+}

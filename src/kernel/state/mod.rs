@@ -11,6 +11,7 @@ mod link;
 mod neigh;
 mod nft;
 mod route;
+mod validate;
 mod xfrm;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,10 +20,13 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use addr::AddrKey;
-pub use link::{Link, LinkKey, LinkKind, VxlanAttrs};
+pub use link::{Link, LinkKey, LinkKind, VxlanAttrs, vxlan_staging_name};
 pub use neigh::{FdbEntry, FdbTable, Neigh, NeighKey};
 pub use nft::{NftFamily, NftTable, NftTableKey};
 pub use route::{Route, RouteKey};
+pub(crate) use validate::{
+    MTU_RANGE, RFC4106_ICV_BITS, RFC4106_KEY_BYTES, valid_link_name, valid_netns_name,
+};
 pub use xfrm::{
     AeadKey, XfrmDir, XfrmMark, XfrmPolicy, XfrmPolicyKey, XfrmProto, XfrmSelector, XfrmState,
     XfrmStateKey, XfrmTemplate,
@@ -151,6 +155,20 @@ impl KernelState {
         KernelState::default()
     }
 
+    /// Reads a state from JSON (the serde form; AEAD keys as `0x`-prefixed hex).
+    pub fn from_json(text: &str) -> Result<KernelState, KernelError> {
+        serde_json::from_str(text).map_err(|e| KernelError::Decode {
+            what: "kernel state".into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The state as JSON, with AEAD keys redacted.
+    pub fn to_json(&self) -> String {
+        // Plain data with string map keys only: serialising cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
     /// Whether `ns` exists in this state (the host namespace always does).
     pub fn has_netns(&self, ns: &Netns) -> bool {
         match ns {
@@ -199,120 +217,6 @@ impl KernelState {
             .chain(sas)
             .chain(sps)
             .chain(nft)
-    }
-
-    /// Checks that a desired state is one Linux can hold: veth ends name each other, masters
-    /// are bridges in the same namespace, every address, route, neighbour and FDB entry sits
-    /// on a link of this state, routes use links that are up, master-FDB entries sit on
-    /// bridge ports, no two XFRM states share (dst, SPI, protocol), and every named
-    /// namespace an object lives in is listed.
-    pub fn validate(&self) -> Result<(), KernelError> {
-        let invalid =
-            |object: ObjectId, reason: String| Err(KernelError::Invalid { object, reason });
-        for (key, link) in &self.links {
-            if !self.has_netns(&key.netns) {
-                return invalid(
-                    ObjectId::Link(key.clone()),
-                    format!("namespace {} is not in the state", key.netns),
-                );
-            }
-            if let LinkKind::Veth { peer } = &link.kind {
-                let back = self.links.get(peer).map(|p| &p.kind);
-                if peer == key || back != Some(&LinkKind::Veth { peer: key.clone() }) {
-                    return invalid(
-                        ObjectId::Link(key.clone()),
-                        format!(
-                            "veth peer {peer} must be in the state and name this link as its peer"
-                        ),
-                    );
-                }
-            }
-            if let Some(master) = &link.master {
-                let mkey = LinkKey::new(key.netns.clone(), master.clone());
-                if self.links.get(&mkey).map(|m| &m.kind) != Some(&LinkKind::Bridge) {
-                    return invalid(
-                        ObjectId::Link(key.clone()),
-                        format!("master {master} must be a bridge in the same namespace"),
-                    );
-                }
-            }
-        }
-        let on_link = |netns: &Netns, link: &str| {
-            self.links
-                .get(&LinkKey::new(netns.clone(), link.to_owned()))
-        };
-        for a in &self.addrs {
-            if on_link(&a.netns, &a.link).is_none() {
-                return invalid(
-                    ObjectId::Addr(a.clone()),
-                    format!("link {} is not in the state", a.link),
-                );
-            }
-        }
-        for (k, r) in &self.routes {
-            match on_link(&k.netns, &r.dev) {
-                None => {
-                    return invalid(
-                        ObjectId::Route(k.clone()),
-                        format!("link {} is not in the state", r.dev),
-                    );
-                }
-                Some(l) if !l.up => {
-                    return invalid(
-                        ObjectId::Route(k.clone()),
-                        format!("link {} must be up to carry a route", r.dev),
-                    );
-                }
-                Some(_) => {}
-            }
-        }
-        for k in self.neighs.keys() {
-            if on_link(&k.netns, &k.link).is_none() {
-                return invalid(
-                    ObjectId::Neigh(k.clone()),
-                    format!("link {} is not in the state", k.link),
-                );
-            }
-        }
-        for e in &self.fdb {
-            match on_link(&e.netns, &e.link) {
-                None => {
-                    return invalid(
-                        ObjectId::Fdb(e.clone()),
-                        format!("link {} is not in the state", e.link),
-                    );
-                }
-                Some(l) if e.table == FdbTable::Master && l.master.is_none() => {
-                    return invalid(
-                        ObjectId::Fdb(e.clone()),
-                        format!("link {} is not a bridge port", e.link),
-                    );
-                }
-                Some(_) => {}
-            }
-        }
-        // Linux finds a state by (dst, SPI, protocol), so two states may not share them.
-        let mut sa_ids = std::collections::HashSet::new();
-        for k in self.xfrm_states.keys() {
-            if !sa_ids.insert((k.dst, k.spi, k.proto)) {
-                return invalid(
-                    ObjectId::XfrmState(k.clone()),
-                    format!(
-                        "another state has destination {} and SPI 0x{:08x}",
-                        k.dst, k.spi
-                    ),
-                );
-            }
-        }
-        for k in self.nft_tables.keys() {
-            if !self.has_netns(&k.netns) {
-                return invalid(
-                    ObjectId::NftTable(k.clone()),
-                    format!("namespace {} is not in the state", k.netns),
-                );
-            }
-        }
-        Ok(())
     }
 }
 

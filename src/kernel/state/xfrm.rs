@@ -240,3 +240,24 @@ pub struct XfrmPolicy {
     /// The templates, in order.
     pub templates: Vec<XfrmTemplate>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_never_print_and_parse_only_from_hex() {
+        let key = AeadKey::new(vec![0xab; 20]);
+        assert_eq!(format!("{key:?}"), "AeadKey(<redacted 20 bytes>)");
+        assert_eq!(
+            serde_json::to_string(&key).ok().as_deref(),
+            Some("\"<redacted>\"")
+        );
+        assert_eq!(key.to_hex(), format!("0x{}", "ab".repeat(20)));
+        let back: AeadKey = serde_json::from_str(&format!("\"{}\"", key.to_hex())).expect("hex");
+        assert_eq!(back, key);
+        for bad in ["\"<redacted>\"", "\"0xabc\"", "\"0xzz\"", "\"abab\""] {
+            assert!(serde_json::from_str::<AeadKey>(bad).is_err(), "{bad}");
+        }
+    }
+}
