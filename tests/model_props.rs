@@ -150,6 +150,8 @@ proptest! {
                 }
             }
             prop_assert_eq!(a.allocated(), held.len() as u64);
+            let automatic = held.iter().filter(|v| v.get() >= Vni::AUTO_START).count() as u64;
+            prop_assert_eq!(a.free_automatic(), u64::from(Vni::MAX - Vni::AUTO_START + 1) - automatic);
         }
     }
 }

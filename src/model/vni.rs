@@ -89,6 +89,8 @@ pub fn format_vni_list(vnis: &[Vni]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VniAllocator {
     bits: SerialBitmap,
+    /// How many VNIs in the automatic range are taken, so `free_automatic` is O(1).
+    taken_automatic: u64,
 }
 
 impl Default for VniAllocator {
@@ -102,6 +104,7 @@ impl VniAllocator {
     pub fn new() -> VniAllocator {
         VniAllocator {
             bits: SerialBitmap::new(1 << 24),
+            taken_automatic: 0,
         }
     }
 
@@ -112,7 +115,11 @@ impl VniAllocator {
 
     /// Reserve `vni` exactly. Returns `false` (and changes nothing) if it is taken.
     pub fn reserve(&mut self, vni: Vni) -> bool {
-        self.bits.set(u64::from(vni.get()))
+        let changed = self.bits.set(u64::from(vni.get()));
+        if changed && vni.get() >= Vni::AUTO_START {
+            self.taken_automatic += 1;
+        }
+        changed
     }
 
     /// Hand out the next free VNI in 4096..=16777215, scanning on from the last one handed out
@@ -121,19 +128,23 @@ impl VniAllocator {
         let ordinal =
             self.bits
                 .set_any_in_range(u64::from(Vni::AUTO_START), u64::from(Vni::MAX), true)?;
+        self.taken_automatic += 1;
         // The range is within 1..=MAX, so this cannot fail.
         Vni::new(ordinal as u32).ok()
     }
 
     /// How many VNIs `allocate` can still hand out.
     pub fn free_automatic(&self) -> u64 {
-        self.bits
-            .count_clear_in_range(u64::from(Vni::AUTO_START), u64::from(Vni::MAX))
+        u64::from(Vni::MAX - Vni::AUTO_START + 1) - self.taken_automatic
     }
 
     /// Free `vni`. Returns `false` if it was not allocated.
     pub fn release(&mut self, vni: Vni) -> bool {
-        self.bits.unset(u64::from(vni.get()))
+        let changed = self.bits.unset(u64::from(vni.get()));
+        if changed && vni.get() >= Vni::AUTO_START {
+            self.taken_automatic -= 1;
+        }
+        changed
     }
 
     /// How many VNIs are allocated or reserved.
@@ -220,5 +231,13 @@ mod tests {
         assert_eq!(a.allocate().map(Vni::get), Some(Vni::MAX));
         assert_eq!(a.allocate().map(Vni::get), Some(4096));
         assert_eq!(a.free_automatic(), u64::from(Vni::MAX - 4096 + 1) - 3);
+        let counted = a.bits.count_clear_in_range(4096, u64::from(Vni::MAX));
+        assert_eq!(a.free_automatic(), counted);
+        assert!(a.reserve(Vni(10)));
+        assert!(a.release(Vni(Vni::MAX)));
+        assert_eq!(
+            a.free_automatic(),
+            a.bits.count_clear_in_range(4096, u64::from(Vni::MAX))
+        );
     }
 }
