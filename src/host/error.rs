@@ -1,8 +1,6 @@
 //! `HostError`: why the host engine refused a request. Every refusal leaves the engine
 //! unchanged. Texts are Docker's where the reference quotes one.
 
-use std::net::IpAddr;
-
 use ipnet::Ipv4Net;
 
 /// A host-engine request was refused; nothing changed.
@@ -179,12 +177,6 @@ pub enum HostError {
     VethNamesExhausted {
         /// The endpoint id.
         eid: String,
-    },
-    /// An explain query named an address family the engine cannot walk.
-    #[error("{ip} is not an IPv4 address")]
-    NotIpv4 {
-        /// The address.
-        ip: IpAddr,
     },
     /// The peer table refused the change.
     #[error(transparent)]
