@@ -323,3 +323,27 @@ fn explain_finds_the_first_broken_hop() {
         Some("peer table")
     );
 }
+
+#[test]
+fn ipv6_underlay_uses_ip6_glue_and_the_true_overhead() {
+    let mut h = Host::new(node("2001:db8::1"));
+    h.create_network(NET, &network(Encryption::Hardened, None))
+        .expect("create");
+    h.set_keys(ring());
+    h.join(NET, &JoinRequest::new("e1", net("10.10.1.5/24"), "ctr1"))
+        .expect("join");
+    h.apply_peer_event(NET, &remote("r1", "10.10.1.7/24", "2001:db8::2"))
+        .expect("peer");
+    let d = h.desired_state();
+    let key = d.nft_tables.keys().next().expect("nft table");
+    assert_eq!(key.family, NftFamily::Ip6);
+    // 1500 − 70 (IPv6 VXLAN) − 34 (ESP, 16-byte ICV), rounded down to a multiple of 4.
+    assert!(
+        d.links
+            .values()
+            .filter(|l| l.mtu.is_some())
+            .all(|l| l.mtu == Some(1396))
+    );
+    assert!(d.xfrm_states.values().all(|s| s.icv_bits == 128 && s.esn));
+    assert_eq!(d.xfrm_policies.len(), 1);
+}
