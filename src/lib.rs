@@ -13,7 +13,10 @@
 pub mod error;
 #[cfg(feature = "capi")]
 pub mod ffi;
+pub mod host;
 pub mod ipsec;
+pub mod ipsec;
+pub mod kernel;
 pub mod kernel;
 pub mod kernel;
 pub mod model;
