@@ -27,9 +27,6 @@ pub enum Error {
     #[cfg(target_os = "linux")]
     #[error(transparent)]
     Linux(#[from] crate::kernel::linux::LinuxError),
-    /// IPsec keys, rotation, ESP or gossip encryption.
-    #[error(transparent)]
-    Ipsec(#[from] crate::ipsec::IpsecError),
     /// The host engine refused a request.
     #[error(transparent)]
     Host(#[from] crate::host::HostError),
