@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
-	"unsafe"
 )
 
 // PeerRecord is Docker's overlay PeerRecord, the value of NetworkDB table
@@ -353,7 +352,7 @@ func (t *PeerTable) VTEPs() ([]PeerVTEP, error) {
 	}
 	out := make([]PeerVTEP, n)
 	for i := range out {
-		out[i] = PeerVTEP{VTEP: addrFromC(&buf[i].vtep), Entries: uint32(buf[i].entries), Programmed: uint32(buf[i].programmed)}
+		out[i] = PeerVTEP{VTEP: peerAddrFromC(&buf[i].vtep), Entries: uint32(buf[i].entries), Programmed: uint32(buf[i].programmed)}
 	}
 	return out, nil
 }
@@ -381,8 +380,8 @@ func (t *PeerTable) readDeltas() ([]PeerDelta, error) {
 		out[i] = PeerDelta{
 			Kind:   PeerDeltaKind(d.kind),
 			Subnet: prefixFromC(&d.subnet, d.subnet_prefix_len),
-			IP:     addrFromC(&d.ip),
-			VTEP:   addrFromC(&d.vtep),
+			IP:     peerAddrFromC(&d.ip),
+			VTEP:   peerAddrFromC(&d.vtep),
 		}
 		if out[i].Kind != TunnelUp && out[i].Kind != TunnelDown {
 			out[i].MAC = macFromC(&d.mac)
@@ -433,11 +432,6 @@ func (t *PeerTable) list(f func(out **C.overlaynet_peer_list) C.overlaynet_resul
 
 // ---- conversions ----
 
-// cBytes passes a byte slice as (ptr, len) for the duration of one call.
-func cBytes(b []byte) (*C.uint8_t, C.size_t) {
-	return (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(b))), C.size_t(len(b))
-}
-
 func (r PeerRecord) toC() (C.overlaynet_peer_record, error) {
 	var c C.overlaynet_peer_record
 	if r.EndpointMAC != nil && len(r.EndpointMAC) != 6 {
@@ -456,7 +450,7 @@ func peerRecordFromC(c *C.overlaynet_peer_record) PeerRecord {
 	return PeerRecord{
 		EndpointIP:       prefixFromC(&c.endpoint_ip, c.endpoint_prefix_len),
 		EndpointMAC:      macFromC(&c.endpoint_mac),
-		TunnelEndpointIP: addrFromC(&c.tunnel_endpoint_ip),
+		TunnelEndpointIP: peerAddrFromC(&c.tunnel_endpoint_ip),
 	}
 }
 
@@ -481,7 +475,7 @@ func addrToC(a netip.Addr) C.overlaynet_peer_addr {
 	return c
 }
 
-func addrFromC(c *C.overlaynet_peer_addr) netip.Addr {
+func peerAddrFromC(c *C.overlaynet_peer_addr) netip.Addr {
 	var b [16]byte
 	for i := range b {
 		b[i] = byte(c.octets[i])
@@ -496,7 +490,7 @@ func addrFromC(c *C.overlaynet_peer_addr) netip.Addr {
 }
 
 func prefixFromC(c *C.overlaynet_peer_addr, bits C.uint8_t) netip.Prefix {
-	a := addrFromC(c)
+	a := peerAddrFromC(c)
 	if !a.IsValid() {
 		return netip.Prefix{}
 	}
