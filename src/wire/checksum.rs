@@ -65,7 +65,19 @@ pub fn accumulate_words<const N: usize>(mut sum: u64, data: &[u8; N]) -> u64 {
 #[inline]
 pub fn header_sum(header: &[u8]) -> u64 {
     match <&[u8; 20]>::try_from(header) {
-        Ok(fixed) => accumulate_words(0, fixed),
+        // Five native-order words, byte-swapped once after folding (RFC 1071 §2(B)).
+        Ok(fixed) => {
+            let word = |i: usize| {
+                u64::from(u32::from_ne_bytes([
+                    fixed[i],
+                    fixed[i + 1],
+                    fixed[i + 2],
+                    fixed[i + 3],
+                ]))
+            };
+            let native = word(0) + word(4) + word(8) + word(12) + word(16);
+            u64::from(fold(native).to_be())
+        }
         Err(_) => accumulate(0, header),
     }
 }

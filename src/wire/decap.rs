@@ -10,7 +10,9 @@ use super::ethernet::{ETHERNET_HEADER_LEN, EtherType, EthernetFrame};
 use super::ipv4::{IPV4_HEADER_LEN, PROTO_UDP};
 use super::ipv6::{IPV6_HEADER_LEN, Ipv6Packet};
 use super::udp::UDP_HEADER_LEN;
-use super::vxlan::{GpeProtocol, VXLAN_HEADER_LEN, VxlanExt, VxlanExtMode, VxlanPacket, VxlanRepr};
+use super::vxlan::{
+    FLAG_I as VXLAN_FLAG_I, GpeProtocol, VXLAN_HEADER_LEN, VxlanExt, VxlanExtMode, VxlanRepr,
+};
 use super::{be16, encap::DEFAULT_VXLAN_PORT};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -247,20 +249,18 @@ impl Decapsulator {
     }
 
     /// Decapsulates a UDP payload (VXLAN header and frame) as a UDP socket delivers it.
-    #[inline]
+    #[inline(always)]
     pub fn decap_udp_payload<'a>(
         &self,
         payload: &'a [u8],
     ) -> Result<(VxlanRepr, &'a [u8]), DecapError> {
-        if payload.len() < VXLAN_HEADER_LEN {
+        let Some((header, frame)) = payload.split_first_chunk::<VXLAN_HEADER_LEN>() else {
             return Err(truncated(Layer::Vxlan, VXLAN_HEADER_LEN, payload.len()));
+        };
+        if header[0] & VXLAN_FLAG_I == 0 {
+            return Err(DecapError::VniFlagMissing { flags: header[0] });
         }
-        let vx = VxlanPacket::new_unchecked(payload);
-        if !vx.i_flag() {
-            return Err(DecapError::VniFlagMissing { flags: vx.flags() });
-        }
-        let repr = VxlanRepr::read(&vx, self.ext_mode);
-        let frame = &payload[VXLAN_HEADER_LEN..];
+        let repr = VxlanRepr::read(header, self.ext_mode);
         let min = match repr.ext {
             VxlanExt::Gpe(g) => match g.next_protocol {
                 Some(GpeProtocol::IPV4) => IPV4_HEADER_LEN,
@@ -379,7 +379,7 @@ impl Decapsulator {
         )
     }
 
-    #[inline]
+    #[inline(always)]
     fn decap_udp<'a>(
         &self,
         udp: &'a [u8],

@@ -16,6 +16,7 @@ use super::ipv6::IPV6_HEADER_LEN;
 use super::udp::{PseudoHeader, UDP_HEADER_LEN};
 use super::vxlan::{VXLAN_HEADER_LEN, Vni, VxlanExt, VxlanRepr};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU16, Ordering};
 
 /// Outer headers over an IPv4 underlay: IPv4 20 + UDP 8 + VXLAN 8.
 pub const IPV4_OVERHEAD: usize = IPV4_HEADER_LEN + UDP_HEADER_LEN + VXLAN_HEADER_LEN;
@@ -33,6 +34,10 @@ pub const DEFAULT_TTL: u8 = 64;
 /// Defaults: destination port 4789, source ports from RFC 7348's range, TTL 64, DF clear
 /// (as a Linux VXLAN device without `df set`), UDP checksum off over IPv4 and on over IPv6
 /// (as Linux: `udpcsum` off, `udp6zerocsumtx` off), no header extension.
+///
+/// Outer IPv4 packets without DF carry an identification from a per-tunnel counter, so
+/// fragments of different packets never share one (RFC 6864 §4.1; Linux uses a per-destination
+/// counter too). A tunnel may be shared between threads (`&self`): see `IdentCounter`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VxlanEncap {
     src: IpAddr,
@@ -47,9 +52,10 @@ pub struct VxlanEncap {
     flow_key: u64,
     /// The outer IP header with zero length, identification and checksum.
     ip_template: [u8; IPV6_HEADER_LEN],
-    /// Unfolded sum of `ip_template` (IPv4) or of the UDP pseudo-header addresses and
-    /// protocol (IPv6).
-    ip_sum: u64,
+    /// Sum of `ip_template`, folded to 16 bits so the per-packet checksum folds in two
+    /// steps (IPv4 only).
+    ip_sum: u32,
+    ident: IdentCounter,
     /// Unfolded sum of the pseudo-header addresses and protocol, for UDP checksums.
     pseudo_sum: u64,
     vxlan_header: [u8; VXLAN_HEADER_LEN],
@@ -75,6 +81,7 @@ impl VxlanEncap {
             flow_key: 0,
             ip_template: [0; IPV6_HEADER_LEN],
             ip_sum: 0,
+            ident: IdentCounter::default(),
             pseudo_sum: 0,
             vxlan_header: [0; VXLAN_HEADER_LEN],
         };
@@ -181,7 +188,7 @@ impl VxlanEncap {
                 t[9] = PROTO_UDP;
                 t[12..16].copy_from_slice(&src.octets());
                 t[16..20].copy_from_slice(&dst.octets());
-                self.ip_sum = checksum::accumulate(0, &t[..IPV4_HEADER_LEN]);
+                self.ip_sum = checksum::fold(checksum::accumulate(0, &t[..IPV4_HEADER_LEN])).into();
                 self.pseudo_sum = checksum::pseudo_header_v4(src, dst, PROTO_UDP, 0);
             }
             (IpAddr::V6(src), IpAddr::V6(dst)) => {
@@ -192,7 +199,6 @@ impl VxlanEncap {
                 t[8..24].copy_from_slice(&src.octets());
                 t[24..40].copy_from_slice(&dst.octets());
                 self.pseudo_sum = checksum::pseudo_header_v6(src, dst, PROTO_UDP, 0);
-                self.ip_sum = self.pseudo_sum;
             }
             // `new` refuses mixed families.
             _ => {}
@@ -201,7 +207,8 @@ impl VxlanEncap {
 
     /// Writes outer IP + UDP + VXLAN headers in front of the `frame_len`-byte Ethernet frame at
     /// `buf[headroom..]` and returns the whole packet. IPv4 identification is 0 when DF is set,
-    /// otherwise taken from the flow hash; use [`encap_in_place_with_ident`] to supply one.
+    /// otherwise the tunnel's next counter value; use [`encap_in_place_with_ident`] to supply
+    /// one.
     ///
     /// [`encap_in_place_with_ident`]: VxlanEncap::encap_in_place_with_ident
     #[inline]
@@ -227,6 +234,7 @@ impl VxlanEncap {
         self.encap(buf, headroom, frame_len, Some(ident))
     }
 
+    #[inline(always)]
     fn check_frame(
         &self,
         buf: &[u8],
@@ -243,7 +251,7 @@ impl VxlanEncap {
         let end = headroom
             .checked_add(frame_len)
             .filter(|&end| end <= buf.len())
-            .ok_or(WireError::FrameOutOfBounds {
+            .ok_or_else(|| WireError::FrameOutOfBounds {
                 offset: headroom,
                 frame_len,
                 buffer_len: buf.len(),
@@ -286,11 +294,18 @@ impl VxlanEncap {
         if self.src.is_ipv4() {
             // Constant-length copies compile to a few moves; a variable one would call memcpy.
             ip[..IPV4_HEADER_LEN].copy_from_slice(&self.ip_template[..IPV4_HEADER_LEN]);
-            let ident = ident.unwrap_or(if self.df { 0 } else { hash as u16 });
+            let ident = match ident {
+                Some(ident) => ident,
+                None if self.df => 0,
+                None => self.ident.next(),
+            };
             ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
             ip[4..6].copy_from_slice(&ident.to_be_bytes());
-            // 2^16 ≡ 1 (mod 2^16 - 1): a 16-bit field adds the same wherever it sits.
-            let c = !checksum::fold(self.ip_sum + total as u64 + u64::from(ident));
+            // 2^16 ≡ 1 (mod 2^16 - 1): a 16-bit field adds the same wherever it sits. Three
+            // 16-bit terms fold in two end-around-carry steps.
+            let sum = self.ip_sum + total as u32 + u32::from(ident);
+            let sum = (sum & 0xffff) + (sum >> 16);
+            let c = !((sum & 0xffff) + (sum >> 16)) as u16;
             ip[10..12].copy_from_slice(&c.to_be_bytes());
         } else {
             ip[..IPV6_HEADER_LEN].copy_from_slice(&self.ip_template);
@@ -329,6 +344,39 @@ impl VxlanEncap {
     }
 }
 
+/// The IPv4 identification counter of a tunnel.
+///
+/// Advanced with a relaxed load and store rather than an atomic read-modify-write: a locked
+/// instruction would cost more than the rest of the encapsulation, and two threads that race
+/// on one tunnel at worst send one identification twice, which RFC 6864 tolerates (it is the
+/// same collision Linux accepts between flows hashed to one counter bucket). The counter is
+/// not configuration: clones start from the current value and equality ignores it.
+#[derive(Debug, Default)]
+pub(crate) struct IdentCounter(AtomicU16);
+
+impl IdentCounter {
+    #[inline(always)]
+    fn next(&self) -> u16 {
+        let ident = self.0.load(Ordering::Relaxed);
+        self.0.store(ident.wrapping_add(1), Ordering::Relaxed);
+        ident
+    }
+}
+
+impl Clone for IdentCounter {
+    fn clone(&self) -> Self {
+        IdentCounter(AtomicU16::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl PartialEq for IdentCounter {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for IdentCounter {}
+
 #[cfg(test)]
 mod tests {
     use super::super::ipv4::{Ipv4Packet, Ipv4Repr};
@@ -360,6 +408,7 @@ mod tests {
         let ip = Ipv4Packet::new_checked(&pkt[..]).unwrap();
         let r = Ipv4Repr::parse(&ip).unwrap();
         assert!(r.dont_frag && r.ttl == 9 && r.ident == 0 && r.protocol == PROTO_UDP);
+        assert!(ip.verify_checksum());
         let udp = UdpPacket::new_checked(ip.payload()).unwrap();
         assert_eq!(udp.dst_port(), 4789);
         assert!(udp.src_port() >= 49152);
@@ -373,6 +422,36 @@ mod tests {
             42
         );
         assert_eq!(vx.payload(), &(0..60u8).collect::<Vec<_>>()[..]);
+    }
+
+    #[test]
+    fn fragmentable_packets_get_distinct_idents_and_valid_checksums() {
+        let e = VxlanEncap::new(
+            "10.99.0.1".parse().unwrap(),
+            "10.99.0.2".parse().unwrap(),
+            Vni::new(42).unwrap(),
+        )
+        .unwrap()
+        .with_tos(0xb8);
+        let mut idents = std::collections::HashSet::new();
+        // Past a wrap of the 16-bit counter, with the checksum's carries exercised throughout.
+        for _ in 0..70_000 {
+            let (mut buf, len) = buffer_with_frame(64);
+            let pkt = e.encap_in_place(&mut buf, 64, len).unwrap();
+            let ip = Ipv4Packet::new_checked(&pkt[..]).unwrap();
+            assert!(ip.verify_checksum());
+            let r = Ipv4Repr::parse(&ip).unwrap();
+            assert!(!r.dont_frag);
+            idents.insert(r.ident);
+        }
+        assert_eq!(idents.len(), 65_536);
+        let (mut buf, len) = buffer_with_frame(64);
+        let pkt = e
+            .encap_in_place_with_ident(&mut buf, 64, len, 0xfffe)
+            .unwrap();
+        let ip = Ipv4Packet::new_checked(&pkt[..]).unwrap();
+        assert!(ip.verify_checksum());
+        assert_eq!(Ipv4Repr::parse(&ip).unwrap().ident, 0xfffe);
     }
 
     #[test]

@@ -110,14 +110,10 @@ fn ports_follow(protocol: u8) -> bool {
 /// 128-bit multiplies (wyhash's construction) so the dependency chain is two multiplies long.
 #[inline(always)]
 pub fn flow_hash(frame: &[u8], key: u64) -> u32 {
-    let mut lanes = [0u64; 4];
     if frame.len() < 14 {
-        // Not a frame; hash whatever is there so the result is still deterministic.
-        for (i, &b) in frame.iter().enumerate() {
-            lanes[i / 8 % 4] |= u64::from(b) << (8 * (i % 8));
-        }
-        return finish(lanes, key, frame.len() as u64);
+        return flow_hash_runt(frame, key);
     }
+    let mut lanes = [0u64; 4];
     // MACs (12 bytes) and the EtherType, after an 802.1Q tag if there is one.
     lanes[0] = word(frame, 0);
     let tail = u64::from(u32::from_ne_bytes([
@@ -164,6 +160,18 @@ pub fn flow_hash(frame: &[u8], key: u64) -> u32 {
         _ => {}
     }
     finish(lanes, key, 0)
+}
+
+/// Not a frame; hash whatever is there so the result is still deterministic. Out of line so
+/// the main path keeps its lanes in registers.
+#[cold]
+#[inline(never)]
+fn flow_hash_runt(frame: &[u8], key: u64) -> u32 {
+    let mut lanes = [0u64; 4];
+    for (i, &b) in frame.iter().enumerate() {
+        lanes[i / 8 % 4] |= u64::from(b) << (8 * (i % 8));
+    }
+    finish(lanes, key, frame.len() as u64)
 }
 
 #[inline]

@@ -14,7 +14,7 @@ use std::fmt;
 /// Length of the VXLAN header.
 pub const VXLAN_HEADER_LEN: usize = 8;
 
-const FLAG_I: u8 = 0x08;
+pub(crate) const FLAG_I: u8 = 0x08;
 const FLAG_GBP: u8 = 0x80;
 const GBP_DONT_LEARN: u8 = 0x40;
 const GBP_POLICY_APPLIED: u8 = 0x08;
@@ -267,31 +267,39 @@ impl VxlanRepr {
         p: &VxlanPacket<T>,
         mode: VxlanExtMode,
     ) -> Result<VxlanRepr, WireError> {
-        let p = VxlanPacket::new_checked(p.buffer.as_ref())?;
-        if !p.i_flag() {
-            return Err(WireError::VniFlagMissing { flags: p.flags() });
+        let b = p.buffer.as_ref();
+        let Some(header) = b.first_chunk::<VXLAN_HEADER_LEN>() else {
+            return Err(truncated(Layer::Vxlan, VXLAN_HEADER_LEN, b.len()));
+        };
+        if header[0] & FLAG_I == 0 {
+            return Err(WireError::VniFlagMissing { flags: header[0] });
         }
-        Ok(Self::read(&p, mode))
+        Ok(Self::read(header, mode))
     }
 
-    /// The fields of a header already known to be long enough and to carry the I flag.
-    #[inline]
-    pub(crate) fn read<T: AsRef<[u8]>>(p: &VxlanPacket<T>, mode: VxlanExtMode) -> VxlanRepr {
+    /// The fields of a header already known to carry the I flag. Works on a fixed-size array
+    /// so that no field access needs a bounds check.
+    #[inline(always)]
+    pub(crate) fn read(h: &[u8; VXLAN_HEADER_LEN], mode: VxlanExtMode) -> VxlanRepr {
+        let flags = h[0];
         let ext = match mode {
             VxlanExtMode::Plain => VxlanExt::None,
-            VxlanExtMode::Gbp if p.gbp_flag() => VxlanExt::Gbp(Gbp {
-                dont_learn: p.gbp_dont_learn(),
-                policy_applied: p.gbp_policy_applied(),
-                policy_id: p.gbp_policy_id(),
+            VxlanExtMode::Gbp if flags & FLAG_GBP != 0 => VxlanExt::Gbp(Gbp {
+                dont_learn: h[1] & GBP_DONT_LEARN != 0,
+                policy_applied: h[1] & GBP_POLICY_APPLIED != 0,
+                policy_id: u16::from_be_bytes([h[2], h[3]]),
             }),
             VxlanExtMode::Gbp => VxlanExt::None,
             VxlanExtMode::Gpe => VxlanExt::Gpe(Gpe {
-                version: p.gpe_version(),
-                oam: p.gpe_oam(),
-                next_protocol: p.gpe_next_protocol_flag().then(|| p.gpe_next_protocol()),
+                version: (flags & GPE_VERSION_MASK) >> 4,
+                oam: flags & GPE_OAM != 0,
+                next_protocol: (flags & GPE_NEXT_PROTOCOL != 0).then_some(GpeProtocol(h[3])),
             }),
         };
-        VxlanRepr { vni: p.vni(), ext }
+        VxlanRepr {
+            vni: Vni(u32::from_be_bytes([0, h[4], h[5], h[6]])),
+            ext,
+        }
     }
 
     /// Always [`VXLAN_HEADER_LEN`].
@@ -302,19 +310,19 @@ impl VxlanRepr {
     /// The 8 header bytes, with every bit this repr does not set cleared.
     #[inline]
     pub fn to_bytes(&self) -> Result<[u8; VXLAN_HEADER_LEN], WireError> {
-        let v = self.vni.0.to_be_bytes();
-        let mut h = [FLAG_I, 0, 0, 0, v[1], v[2], v[3], 0];
+        // Built as one big-endian word so that emitting is a single 8-byte store.
+        let byte = |b: u8, at: u32| u64::from(b) << (56 - 8 * at);
+        let mut h = byte(FLAG_I, 0) | u64::from(self.vni.0) << 8;
         match self.ext {
             VxlanExt::None => {}
             VxlanExt::Gbp(g) => {
-                h[0] |= FLAG_GBP;
-                h[1] = if g.dont_learn { GBP_DONT_LEARN } else { 0 }
+                let bits = if g.dont_learn { GBP_DONT_LEARN } else { 0 }
                     | if g.policy_applied {
                         GBP_POLICY_APPLIED
                     } else {
                         0
                     };
-                h[2..4].copy_from_slice(&g.policy_id.to_be_bytes());
+                h |= byte(FLAG_GBP, 0) | byte(bits, 1) | u64::from(g.policy_id) << 32;
             }
             VxlanExt::Gpe(g) => {
                 if g.version > 3 {
@@ -324,27 +332,27 @@ impl VxlanRepr {
                         value: g.version.into(),
                     });
                 }
-                h[0] |= g.version << 4 | if g.oam { GPE_OAM } else { 0 };
+                h |= byte(g.version << 4 | if g.oam { GPE_OAM } else { 0 }, 0);
                 if let Some(np) = g.next_protocol {
-                    h[0] |= GPE_NEXT_PROTOCOL;
-                    h[3] = np.0;
+                    h |= byte(GPE_NEXT_PROTOCOL, 0) | byte(np.0, 3);
                 }
             }
         }
-        Ok(h)
+        Ok(h.to_be_bytes())
     }
 
     /// Writes the header at the start of `buf`.
     #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> Result<(), WireError> {
-        if buf.len() < VXLAN_HEADER_LEN {
+        let got = buf.len();
+        let Some(out) = buf.first_chunk_mut::<VXLAN_HEADER_LEN>() else {
             return Err(WireError::BufferTooSmall {
                 layer: Layer::Vxlan,
                 needed: VXLAN_HEADER_LEN,
-                got: buf.len(),
+                got,
             });
-        }
-        buf[..VXLAN_HEADER_LEN].copy_from_slice(&self.to_bytes()?);
+        };
+        *out = self.to_bytes()?;
         Ok(())
     }
 }
