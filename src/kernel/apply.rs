@@ -110,7 +110,12 @@ pub fn execute(plan: &Plan, mut run: impl FnMut(&Op) -> Result<(), KernelError>)
     let mut policy_broken: Option<usize> = None;
     let mut outcomes = Vec::with_capacity(plan.ops.len());
     for (i, op) in plan.ops.iter().enumerate() {
-        let mut cause = op.requires().iter().find_map(|r| broken.get(r).copied());
+        // Nothing has failed in the common case: skip building the op's requirements.
+        let mut cause = if broken.is_empty() {
+            None
+        } else {
+            op.requires().iter().find_map(|r| broken.get(r).copied())
+        };
         if cause.is_none() && matches!(op, Op::DelXfrmState { .. }) {
             cause = policy_broken;
         }

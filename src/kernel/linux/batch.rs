@@ -83,13 +83,14 @@ impl LinuxKernel {
         &mut self,
         op: &Op,
     ) -> Result<(Netns, Vec<(RouteNetlinkMessage, u16, bool)>), KernelError> {
-        let object = op.object();
+        // The object is only needed for an error; building it clones its key.
+        let object = || op.object();
         let add = NLM_F_CREATE | NLM_F_EXCL;
         let replace = NLM_F_CREATE | NLM_F_REPLACE;
         let one = |ns: &Netns, m, f| Ok((ns.clone(), vec![(m, f, false)]));
         match op {
             Op::AddAddr { addr: a } | Op::DelAddr { addr: a } => {
-                let i = self.require_index(&a.netns, &a.link, &object)?;
+                let i = self.require_index(&a.netns, &a.link, object)?;
                 if matches!(op, Op::AddAddr { .. }) {
                     one(&a.netns, addr::add(i, &a.prefix), add)
                 } else {
@@ -97,7 +98,7 @@ impl LinuxKernel {
                 }
             }
             Op::AddRoute { key, route: r } | Op::ReplaceRoute { key, route: r } => {
-                let i = self.require_index(&key.netns, &r.dev, &object)?;
+                let i = self.require_index(&key.netns, &r.dev, object)?;
                 let f = if matches!(op, Op::AddRoute { .. }) {
                     add
                 } else {
@@ -107,7 +108,7 @@ impl LinuxKernel {
             }
             Op::DelRoute { key } => one(&key.netns, route::del(&key.dst), 0),
             Op::AddNeigh { key, neigh: n } | Op::ReplaceNeigh { key, neigh: n } => {
-                let i = self.require_index(&key.netns, &key.link, &object)?;
+                let i = self.require_index(&key.netns, &key.link, object)?;
                 let f = if matches!(op, Op::AddNeigh { .. }) {
                     add
                 } else {
@@ -116,15 +117,15 @@ impl LinuxKernel {
                 one(&key.netns, neigh::add_neigh(i, key.ip, n.lladdr), f)
             }
             Op::DelNeigh { key } => {
-                let i = self.require_index(&key.netns, &key.link, &object)?;
+                let i = self.require_index(&key.netns, &key.link, object)?;
                 one(&key.netns, neigh::del_neigh(i, key.ip), 0)
             }
             Op::AddFdb { entry: e } => {
-                let i = self.require_index(&e.netns, &e.link, &object)?;
+                let i = self.require_index(&e.netns, &e.link, object)?;
                 one(&e.netns, neigh::add_fdb(i, e.mac, e.dst, e.table), add)
             }
             Op::DelFdb { entry: e } => {
-                let i = self.require_index(&e.netns, &e.link, &object)?;
+                let i = self.require_index(&e.netns, &e.link, object)?;
                 let mut reqs = vec![(neigh::del_fdb(i, e.mac, e.dst, e.table), 0, false)];
                 if e.table == crate::kernel::FdbTable::SelfDev {
                     // moby deleteNeighbor: also drop the bridge's dynamic entry for the MAC
@@ -138,7 +139,7 @@ impl LinuxKernel {
                 Ok((e.netns.clone(), reqs))
             }
             _ => Err(KernelError::Invalid {
-                object,
+                object: object(),
                 reason: "not a batchable operation".into(),
             }),
         }

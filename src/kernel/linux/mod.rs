@@ -88,13 +88,18 @@ impl LinuxConfig {
     }
 }
 
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type IndexCache = FastMap<Netns, FastMap<String, u32>>;
+
 /// The real kernel, over netlink. Holds only sockets and an interface-index cache: a new
 /// instance on the same kernel observes exactly what an old one left.
 pub struct LinuxKernel {
     config: LinuxConfig,
     route: HashMap<Netns, NlSocket>,
     xfrm: Option<NlSocket>,
-    index: HashMap<Netns, HashMap<String, u32>>,
+    /// Interface indexes per namespace. foldhash rather than SipHash: this map is consulted
+    /// once per batched request, and its keys are our own names and the kernel's.
+    index: IndexCache,
 }
 
 impl LinuxKernel {
@@ -104,7 +109,7 @@ impl LinuxKernel {
             config,
             route: HashMap::new(),
             xfrm: None,
-            index: HashMap::new(),
+            index: IndexCache::default(),
         }
     }
 
@@ -174,7 +179,7 @@ impl LinuxKernel {
             return Ok(Some(*i));
         }
         let links = self.dump_links(ns)?;
-        let map: HashMap<String, u32> = links.into_iter().map(|l| (l.name, l.index)).collect();
+        let map: FastMap<String, u32> = links.into_iter().map(|l| (l.name, l.index)).collect();
         let found = map.get(name).copied();
         self.index.insert(ns.clone(), map);
         Ok(found)
@@ -212,15 +217,15 @@ impl LinuxKernel {
         &mut self,
         ns: &Netns,
         name: &str,
-        object: &ObjectId,
+        object: impl FnOnce() -> ObjectId,
     ) -> Result<u32, KernelError> {
         match self.ifindex(ns, name) {
             Ok(Some(i)) => Ok(i),
             Ok(None) => Err(KernelError::NoDevice {
-                object: object.clone(),
+                object: object(),
                 device: name.into(),
             }),
-            Err(e) => Err(e.for_object(object.clone())),
+            Err(e) => Err(e.for_object(object())),
         }
     }
 
@@ -261,10 +266,12 @@ impl LinuxKernel {
             }
             Op::SetLink { key, change } => {
                 let master = match change {
-                    LinkChange::Master(Some(m)) => self.require_index(&key.netns, m, &object)?,
+                    LinkChange::Master(Some(m)) => {
+                        self.require_index(&key.netns, m, || object.clone())?
+                    }
                     _ => 0,
                 };
-                self.require_index(&key.netns, &key.name, &object)?;
+                self.require_index(&key.netns, &key.name, || object.clone())?;
                 self.netlink(&key.netns, object, link::set(&key.name, change, master), 0)
             }
             Op::AddXfrmState { key, state } => self.xfrm_request(
@@ -374,7 +381,7 @@ impl LinuxKernel {
                     made?;
                 }
                 self.index.remove(&host);
-                let idx = self.require_index(&host, staging, object)?;
+                let idx = self.require_index(&host, staging, || object.clone())?;
                 let target = self
                     .ns_file(&key.netns)
                     .map_err(|e| netns_err(e, object.clone()))?
@@ -479,7 +486,7 @@ impl Kernel for LinuxKernel {
         // provide nothing, so `execute` skips within a run only for a link that failed to
         // appear earlier; such an operation, sent anyway, fails at index lookup without
         // reaching the kernel.
-        let mut done: HashMap<usize, Result<(), KernelError>> = HashMap::new();
+        let mut done: Vec<Option<Result<(), KernelError>>> = Vec::new();
         let mut cursor = 0;
         execute(plan, |op| {
             let Some(i) = plan.ops[cursor..]
@@ -490,7 +497,7 @@ impl Kernel for LinuxKernel {
                 return self.run(op);
             };
             cursor = i;
-            if let Some(r) = done.remove(&i) {
+            if let Some(r) = done.get_mut(i).and_then(Option::take) {
                 return r;
             }
             if !batchable(op) {
@@ -503,8 +510,11 @@ impl Kernel for LinuxKernel {
             let run: Vec<&Op> = plan.ops[i..end].iter().collect();
             let mut results = self.run_batch(&run).into_iter();
             let first = results.next().unwrap_or(Ok(()));
+            if done.len() < end {
+                done.resize_with(end, || None);
+            }
             for (k, r) in results.enumerate() {
-                done.insert(i + 1 + k, r);
+                done[i + 1 + k] = Some(r);
             }
             first
         })
