@@ -208,7 +208,13 @@ impl AeadBackend for RingGcm {
             .key
             .seal_in_place_separate_tag(n, ring::aead::Aad::from(aad), in_out)
         {
-            icv.copy_from_slice(&tag.as_ref()[..self.icv_len]);
+            let tag = tag.as_ref();
+            // Fixed-size copies for the two ICV sizes; a variable one would call memcpy.
+            match icv.len() {
+                16 => icv.copy_from_slice(&tag[..16]),
+                8 => icv.copy_from_slice(&tag[..8]),
+                n => icv.copy_from_slice(&tag[..n]),
+            }
         }
     }
 

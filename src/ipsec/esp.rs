@@ -30,6 +30,7 @@ pub const fn sealed_len(payload_len: usize, icv_len: usize) -> usize {
         + icv_len
 }
 
+#[inline]
 fn nonce(salt: [u8; 4], iv: &[u8]) -> [u8; 12] {
     let mut n = [0u8; 12];
     n[..4].copy_from_slice(&salt);
@@ -38,6 +39,7 @@ fn nonce(salt: [u8; 4], iv: &[u8]) -> [u8; 12] {
 }
 
 /// RFC 4106 §5 AAD; returns the buffer and the used length (8 or 12).
+#[inline]
 fn aad(spi: u32, seq: u64, esn: bool) -> ([u8; 12], usize) {
     let mut a = [0u8; 12];
     a[..4].copy_from_slice(&spi.to_be_bytes());
@@ -116,23 +118,25 @@ impl<A: AeadBackend> OutboundSa<A> {
             _ => return Err(IpsecError::SequenceExhausted { spi: self.spi }),
         };
         let icv_len = self.aead.icv_len();
-        let needed = sealed_len(payload_len, icv_len);
-        if buf.len() < needed {
-            return Err(IpsecError::BufferTooSmall {
-                needed,
-                available: buf.len(),
-            });
-        }
         let available = buf.len();
+        let too_small = || IpsecError::BufferTooSmall {
+            needed: sealed_len(payload_len.min(available), icv_len).max(available + 1),
+            available,
+        };
+        let plain_len = payload_len
+            .checked_add(wire_esp::padding_len(payload_len) + wire_esp::TRAILER_LEN)
+            .ok_or_else(too_small)?;
+        let needed = plain_len
+            .checked_add(ESP_HEADROOM + icv_len)
+            .filter(|&n| n <= available)
+            .ok_or_else(too_small)?;
         let (head, rest) = buf[..needed].split_at_mut(ESP_HEADROOM);
-        let mut header = Packet::new_unchecked(&mut head[..HEADER_LEN]);
-        header.set_spi(self.spi);
-        header.set_sequence_number(seq as u32);
-        head[HEADER_LEN..].copy_from_slice(&seq.to_be_bytes());
-        let (plain, icv) = rest.split_at_mut(needed - ESP_HEADROOM - icv_len);
+        let (plain, icv) = rest.split_at_mut(plain_len);
         // `plain` has exactly the room the trailer needs, so this cannot fail.
-        wire_esp::write_trailer(plain, payload_len, next_header)
-            .map_err(|_| IpsecError::BufferTooSmall { needed, available })?;
+        wire_esp::write_trailer(plain, payload_len, next_header).map_err(|_| too_small())?;
+        head[..4].copy_from_slice(&self.spi.to_be_bytes());
+        head[4..8].copy_from_slice(&(seq as u32).to_be_bytes());
+        head[8..].copy_from_slice(&seq.to_be_bytes());
         let (a, a_len) = aad(self.spi, seq, self.esn);
         self.aead.seal(
             &nonce(self.salt, &seq.to_be_bytes()),
@@ -592,6 +596,13 @@ mod tests {
             tx.seal(&mut buf, 4, 17),
             Err(IpsecError::BufferTooSmall { .. })
         ));
+        // Payload lengths near usize::MAX must not overflow the length arithmetic.
+        for payload_len in [usize::MAX, usize::MAX - 1, usize::MAX - 17, 1 << 62] {
+            assert!(matches!(
+                tx.seal(&mut buf, payload_len, 17),
+                Err(IpsecError::BufferTooSmall { available: 20, needed }) if needed > 20
+            ));
+        }
         assert_eq!(tx.last_sequence(), 0);
     }
 

@@ -135,30 +135,38 @@ impl Repr {
 /// Padding bytes needed after `payload_len` bytes so that payload, padding and the 2-byte
 /// trailer end on a 4-byte boundary.
 pub const fn padding_len(payload_len: usize) -> usize {
-    (ALIGN - (payload_len + TRAILER_LEN) % ALIGN) % ALIGN
+    // Reduced first so that no payload length can overflow.
+    (ALIGN - (payload_len % ALIGN + TRAILER_LEN) % ALIGN) % ALIGN
 }
 
 /// Write RFC 4303's default padding (1, 2, 3, …), pad length and next header after
 /// `payload_len` bytes of `buf`. Returns the plaintext length including the trailer.
+#[inline]
 pub fn write_trailer(
     buf: &mut [u8],
     payload_len: usize,
     next_header: u8,
 ) -> Result<usize, EspError> {
     let pad = padding_len(payload_len);
-    let total = payload_len + pad + TRAILER_LEN;
-    if buf.len() < total {
+    let len = buf.len();
+    let total = payload_len.checked_add(pad + TRAILER_LEN);
+    let Some(tail) = total.and_then(|total| buf.get_mut(payload_len..total)) else {
         return Err(EspError::Truncated {
-            len: buf.len(),
-            min: total,
+            len,
+            min: total.unwrap_or(usize::MAX),
         });
+    };
+    // RFC 4303's default padding 1, 2, 3, at most ALIGN - 1 bytes: fixed-size stores rather
+    // than a loop or a memcpy call.
+    match pad {
+        0 => {}
+        1 => tail[0] = 1,
+        2 => tail[..2].copy_from_slice(&[1, 2]),
+        _ => tail[..3].copy_from_slice(&[1, 2, 3]),
     }
-    for (i, b) in buf[payload_len..payload_len + pad].iter_mut().enumerate() {
-        *b = (i + 1) as u8;
-    }
-    buf[total - 2] = pad as u8;
-    buf[total - 1] = next_header;
-    Ok(total)
+    tail[pad] = pad as u8;
+    tail[pad + 1] = next_header;
+    Ok(payload_len + pad + TRAILER_LEN)
 }
 
 /// Read the trailer of a decrypted ESP plaintext: returns the inner payload length and the
