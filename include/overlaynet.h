@@ -8,7 +8,8 @@
  * - Functions that can fail return overlaynet_result: OVERLAYNET_RESULT_OK (0) or a code in
  *   7001..7099. After a failure, overlaynet_last_error_message() holds the full error text
  *   for the calling thread. On failure no out-parameter is written (except *out_n with
- *   OVERLAYNET_RESULT_BUFFER_TOO_SMALL) and handle state is unchanged.
+ *   OVERLAYNET_RESULT_BUFFER_TOO_SMALL) and handle state is unchanged. When a kernel (real
+ *   or simulated) reported the failure, overlaynet_last_error_errno() gives its errno.
  * - Strings go in as (const uint8_t *ptr, size_t len), UTF-8, no NUL terminator needed;
  *   (NULL, 0) is the empty string; len above OVERLAYNET_MAX_INPUT_LEN is rejected.
  * - Text comes out into caller buffers (uint8_t *buf, size_t len, size_t *out_n): no NUL is

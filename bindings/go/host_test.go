@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -306,13 +307,22 @@ func TestHostErrorsCarryCodesAndErrno(t *testing.T) {
 	reconcileOK(t, s)
 
 	// Fault injection needs the simulator; bad arguments are refused.
-	linux, err := overlaynet.NewLinuxKernel(overlaynet.LinuxKernelConfig{NetnsDir: "/nonexistent/overlaynet-go"})
-	if err != nil {
+	linux, err := overlaynet.NewLinuxKernel(overlaynet.LinuxKernelConfig{HostNetns: "no-such-netns", NetnsDir: "/nonexistent/overlaynet-go"})
+	if runtime.GOOS != "linux" {
+		if !errors.Is(err, overlaynet.ErrUnsupported) {
+			t.Errorf("the Linux backend on %s: %v", runtime.GOOS, err)
+		}
+	} else if err != nil {
 		t.Fatal(err)
-	}
-	defer linux.Close()
-	if err := linux.SimFailNth(0, syscall.EIO); !errors.Is(err, overlaynet.ErrUnsupported) {
-		t.Errorf("fail_nth on Linux: %v", err)
+	} else {
+		defer linux.Close()
+		if err := linux.SimFailNth(0, syscall.EIO); !errors.Is(err, overlaynet.ErrUnsupported) {
+			t.Errorf("fail_nth on Linux: %v", err)
+		}
+		// Its host namespace does not exist: observing fails with the kernel's errno.
+		if _, err := s.host.Reconcile(linux); !errors.Is(err, overlaynet.ErrKernel) || !errors.Is(err, syscall.ENOENT) {
+			t.Errorf("reconcile without a host namespace: %v", err)
+		}
 	}
 	if _, err := overlaynet.NewLinuxKernel(overlaynet.LinuxKernelConfig{NetnsDir: "relative"}); !errors.Is(err, overlaynet.ErrInvalidInput) {
 		t.Errorf("relative netns dir: %v", err)

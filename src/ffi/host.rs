@@ -93,7 +93,7 @@ impl overlaynet_join_request {
     ///
     /// # Safety
     /// Each `(ptr, len)` pair must follow the module contract for string arguments.
-    unsafe fn to_request(&self) -> Result<JoinRequest, Failure> {
+    unsafe fn to_request(self) -> Result<JoinRequest, Failure> {
         // SAFETY: forwarded from this function's contract.
         let (eid, address, netns, ifname, external, external_ifname) = unsafe {
             (

@@ -215,37 +215,48 @@ fn unsupported() -> Failure {
     )
 }
 
-#[cfg(target_os = "linux")]
-fn netns_dir(dir: &str) -> Result<NetnsDir, Failure> {
-    if dir.is_empty() {
-        return Ok(NetnsDir::default());
-    }
-    if !dir.starts_with('/') || dir.contains('\0') {
+/// Checks the Linux backend's arguments on every operating system, so bad input is
+/// `OVERLAYNET_RESULT_INVALID_INPUT` everywhere: `dir` empty or an absolute path, `host_netns`
+/// empty or a namespace file name.
+fn check_netns_args(host_netns: &str, dir: &str) -> Result<(), Failure> {
+    if !dir.is_empty() && (!dir.starts_with('/') || dir.contains('\0')) {
         return Err(Failure::with(
             overlaynet_result::InvalidInput,
             format_args!("netns_dir {dir:?} is not an absolute path"),
         ));
     }
-    Ok(NetnsDir::new(dir))
+    if !host_netns.is_empty() && !crate::kernel::valid_netns_name(host_netns) {
+        return Err(Failure::with(
+            overlaynet_result::InvalidInput,
+            format_args!("invalid host_netns {host_netns:?}: not a namespace file name"),
+        ));
+    }
+    Ok(())
+}
+
+/// The namespace directory (checked by [`check_netns_args`]; empty is `/run/netns`).
+#[cfg(target_os = "linux")]
+fn netns_dir(dir: &str) -> NetnsDir {
+    if dir.is_empty() {
+        NetnsDir::default()
+    } else {
+        NetnsDir::new(dir)
+    }
 }
 
 #[cfg(target_os = "linux")]
 fn linux_backend(host_netns: &str, dir: &str) -> Result<Backend, Failure> {
-    let mut config = LinuxConfig::new(Scope::docker()).with_netns_dir(netns_dir(dir)?);
+    check_netns_args(host_netns, dir)?;
+    let mut config = LinuxConfig::new(Scope::docker()).with_netns_dir(netns_dir(dir));
     if !host_netns.is_empty() {
-        if !crate::kernel::valid_netns_name(host_netns) {
-            return Err(Failure::with(
-                overlaynet_result::InvalidInput,
-                format_args!("invalid host_netns {host_netns:?}: not a namespace file name"),
-            ));
-        }
         config = config.with_host_netns(host_netns);
     }
     Ok(Backend::Linux(LinuxKernel::new(config)))
 }
 
 #[cfg(not(target_os = "linux"))]
-fn linux_backend(_host_netns: &str, _dir: &str) -> Result<Backend, Failure> {
+fn linux_backend(host_netns: &str, dir: &str) -> Result<Backend, Failure> {
+    check_netns_args(host_netns, dir)?;
     Err(unsupported())
 }
 
@@ -312,11 +323,13 @@ pub struct overlaynet_linux_capabilities {
 
 #[cfg(target_os = "linux")]
 fn probe(dir: &str) -> Result<linux::Capabilities, Failure> {
-    Ok(linux::probe(&netns_dir(dir)?)?)
+    check_netns_args("", dir)?;
+    Ok(linux::probe(&netns_dir(dir))?)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn probe(_dir: &str) -> Result<std::convert::Infallible, Failure> {
+fn probe(dir: &str) -> Result<std::convert::Infallible, Failure> {
+    check_netns_args("", dir)?;
     Err(unsupported())
 }
 
@@ -401,7 +414,6 @@ pub unsafe extern "C" fn overlaynet_linux_probe_notes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ptr::null_mut;
 
     #[test]
     fn errno_arguments_are_checked() {
@@ -415,6 +427,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn linux_backend_arguments_are_checked_and_sim_calls_refused() {
+        use std::ptr::null_mut;
         let new = |ns: &str, dir: &str| {
             let mut kernel = null_mut();
             // SAFETY: live locals.

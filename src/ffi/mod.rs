@@ -8,7 +8,8 @@
 //! - Functions that can fail return `overlaynet_result`: `OVERLAYNET_RESULT_OK` (0) or a code
 //!   in 7001..=7099; after a failure `overlaynet_last_error_message` holds the full error text
 //!   for the calling thread. On failure no out-parameter is written (except `out_n` on
-//!   `OVERLAYNET_RESULT_BUFFER_TOO_SMALL`) and handle state is unchanged.
+//!   `OVERLAYNET_RESULT_BUFFER_TOO_SMALL`) and handle state is unchanged. When a kernel (real
+//!   or simulated) reported the failure, `overlaynet_last_error_errno` gives its errno.
 //! - Strings go in as `(const uint8_t *ptr, size_t len)` UTF-8 without a NUL terminator;
 //!   `(NULL, 0)` is the empty string. Text comes out into caller buffers
 //!   `(uint8_t *buf, size_t len, size_t *out_n)`: no NUL is added, `*out_n` is the length
