@@ -2426,7 +2426,7 @@ overlaynet_result overlaynet_kernel_sim_drift(overlaynet_kernel *kernel,
  * as lists of `[key, value]` pairs, AEAD keys redacted) into `buf`.
  * `OVERLAYNET_RESULT_UNSUPPORTED` on a real kernel.
  */
-overlaynet_result overlaynet_kernel_sim_state_json(overlaynet_kernel *kernel,
+overlaynet_result overlaynet_kernel_sim_state_json(const overlaynet_kernel *kernel,
                                                    uint8_t *buf,
                                                    size_t len,
                                                    size_t *out_n);

@@ -67,12 +67,25 @@ impl overlaynet_kernel {
         match &mut self.backend {
             Backend::Sim(sim) => Ok(sim),
             #[cfg(target_os = "linux")]
-            Backend::Linux(_) => Err(Failure::new(
-                overlaynet_result::Unsupported,
-                "kernel is the Linux backend: fault and drift injection need the simulator",
-            )),
+            Backend::Linux(_) => Err(not_the_simulator()),
         }
     }
+
+    fn sim_ref(&self) -> Result<&SimKernel, Failure> {
+        match &self.backend {
+            Backend::Sim(sim) => Ok(sim),
+            #[cfg(target_os = "linux")]
+            Backend::Linux(_) => Err(not_the_simulator()),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn not_the_simulator() -> Failure {
+    Failure::new(
+        overlaynet_result::Unsupported,
+        "kernel is the Linux backend: fault and drift injection need the simulator",
+    )
 }
 
 /// Drift injections per call are capped: each one scans the simulated host.
@@ -193,15 +206,15 @@ pub unsafe extern "C" fn overlaynet_kernel_sim_drift(
 /// `OVERLAYNET_RESULT_UNSUPPORTED` on a real kernel.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn overlaynet_kernel_sim_state_json(
-    kernel: *mut overlaynet_kernel,
+    kernel: *const overlaynet_kernel,
     buf: *mut u8,
     len: usize,
     out_n: *mut usize,
 ) -> overlaynet_result {
     guard(|| {
         // SAFETY: forwarded from the module contract.
-        let (k, out) = unsafe { (handle_mut(kernel, "kernel")?, out_buf(buf, len, out_n)?) };
-        out.write(k.sim()?.state().to_json().as_bytes())
+        let (k, out) = unsafe { (handle_ref(kernel, "kernel")?, out_buf(buf, len, out_n)?) };
+        out.write(k.sim_ref()?.state().to_json().as_bytes())
     })
 }
 
