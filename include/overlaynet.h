@@ -8,7 +8,8 @@
  * - Functions that can fail return overlaynet_result: OVERLAYNET_RESULT_OK (0) or a code in
  *   7001..7099. After a failure, overlaynet_last_error_message() holds the full error text
  *   for the calling thread. On failure no out-parameter is written (except *out_n with
- *   OVERLAYNET_RESULT_BUFFER_TOO_SMALL) and handle state is unchanged.
+ *   OVERLAYNET_RESULT_BUFFER_TOO_SMALL) and handle state is unchanged. When a kernel (real
+ *   or simulated) reported the failure, overlaynet_last_error_errno() gives its errno.
  * - Strings go in as (const uint8_t *ptr, size_t len), UTF-8, no NUL terminator needed;
  *   (NULL, 0) is the empty string; len above OVERLAYNET_MAX_INPUT_LEN is rejected.
  * - Text comes out into caller buffers (uint8_t *buf, size_t len, size_t *out_n): no NUL is
@@ -119,6 +120,17 @@ enum overlaynet_result
    * ports are published, encryption with a Windows node).
    */
   OVERLAYNET_RESULT_REFUSED = 7014,
+  /**
+   * A kernel (real or simulated) refused an operation or could not be read: a netlink or
+   * namespace error, a failed dump, an injected fault. `overlaynet_last_error_errno` gives
+   * the errno.
+   */
+  OVERLAYNET_RESULT_KERNEL = 7015,
+  /**
+   * The operation is not available here: the Linux backend on another operating system,
+   * or fault and drift injection on a kernel that is not the simulator.
+   */
+  OVERLAYNET_RESULT_UNSUPPORTED = 7016,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -521,6 +533,90 @@ typedef uint32_t overlaynet_endpoint_mode;
 #endif // __cplusplus
 
 /**
+ * How closely the data path follows Docker where Docker is weak (values of `uint32_t mode`).
+ */
+enum overlaynet_data_path_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The default: no VXLAN learning or miss notifications (every remote MAC has a static
+   * FDB entry), MTU counting the real underlay header and the ESP profile.
+   */
+  OVERLAYNET_DATA_PATH_MODE_HARDENED = 0,
+  /**
+   * Docker's choices: learning and miss notifications on, moby's `maxMTU`.
+   */
+  OVERLAYNET_DATA_PATH_MODE_DOCKER_COMPATIBLE = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_data_path_mode overlaynet_data_path_mode;
+#else
+typedef uint32_t overlaynet_data_path_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a peer gossip event says happened to a PeerRecord (values of `uint32_t event_type`).
+ */
+enum overlaynet_peer_event_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The record appeared.
+   */
+  OVERLAYNET_PEER_EVENT_TYPE_CREATE = 1,
+  /**
+   * The record changed from `prev` (or a delete and a create were coalesced).
+   */
+  OVERLAYNET_PEER_EVENT_TYPE_UPDATE = 2,
+  /**
+   * The record was deleted.
+   */
+  OVERLAYNET_PEER_EVENT_TYPE_DELETE = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_peer_event_type overlaynet_peer_event_type;
+#else
+typedef uint32_t overlaynet_peer_event_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The verdict on a path or a hop (values written to `uint32_t *out_verdict`).
+ */
+enum overlaynet_verdict
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * In place.
+   */
+  OVERLAYNET_VERDICT_OK = 0,
+  /**
+   * Something the hop needs is absent.
+   */
+  OVERLAYNET_VERDICT_MISSING = 1,
+  /**
+   * The hop exists but disagrees with the desired state or with another hop.
+   */
+  OVERLAYNET_VERDICT_INCONSISTENT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum overlaynet_verdict overlaynet_verdict;
+#else
+typedef uint32_t overlaynet_verdict;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Opaque address pools that subnets are cut from.
  */
 typedef struct overlaynet_address_pools overlaynet_address_pools;
@@ -542,6 +638,11 @@ typedef struct overlaynet_esp_inbound overlaynet_esp_inbound;
 typedef struct overlaynet_esp_outbound overlaynet_esp_outbound;
 
 /**
+ * An opaque explanation: the hops walked, ending at the first problem if there is one.
+ */
+typedef struct overlaynet_explanation overlaynet_explanation;
+
+/**
  * An opaque docker_gwbridge builder (Docker's defaults: bridge `docker_gwbridge`, icc off,
  * masquerade on).
  */
@@ -551,6 +652,18 @@ typedef struct overlaynet_gwbridge_builder overlaynet_gwbridge_builder;
  * An opaque, validated docker_gwbridge network.
  */
 typedef struct overlaynet_gwbridge_network overlaynet_gwbridge_network;
+
+/**
+ * An opaque host engine: the networks, endpoints, peers, docker_gwbridge and keys of one
+ * node, and the kernel state they need.
+ */
+typedef struct overlaynet_host overlaynet_host;
+
+/**
+ * An opaque snapshot of the PeerRecords a host publishes for one network, by endpoint id,
+ * from `overlaynet_host_local_records`.
+ */
+typedef struct overlaynet_host_records overlaynet_host_records;
 
 /**
  * An opaque ingress network builder (name defaults to "ingress").
@@ -566,6 +679,11 @@ typedef struct overlaynet_ingress_network overlaynet_ingress_network;
  * An opaque IPAM config. Validation happens when a network using it is built.
  */
 typedef struct overlaynet_ipam_config overlaynet_ipam_config;
+
+/**
+ * An opaque kernel backend: the simulator or the Linux netlink backend.
+ */
+typedef struct overlaynet_kernel overlaynet_kernel;
 
 /**
  * An opaque applied key update: the ring during the change, the positions involved and the
@@ -643,6 +761,12 @@ typedef struct overlaynet_peer_list overlaynet_peer_list;
 typedef struct overlaynet_peer_table overlaynet_peer_table;
 
 /**
+ * An opaque plan: the ordered operations that turn an observed kernel state into a host's
+ * desired state.
+ */
+typedef struct overlaynet_plan overlaynet_plan;
+
+/**
  * An opaque ingress port allocator for a cluster.
  */
 typedef struct overlaynet_port_allocator overlaynet_port_allocator;
@@ -652,6 +776,11 @@ typedef struct overlaynet_port_allocator overlaynet_port_allocator;
  * or what the port allocator returns.
  */
 typedef struct overlaynet_port_list overlaynet_port_list;
+
+/**
+ * An opaque report of an applied plan: the plan and the outcome of each operation.
+ */
+typedef struct overlaynet_reconcile_report overlaynet_reconcile_report;
 
 /**
  * An opaque service name table of one network, with its own shuffle generator.
@@ -689,6 +818,128 @@ typedef struct {
    */
   uint32_t vni;
 } overlaynet_endpoint;
+
+/**
+ * A container joining an overlay network on this host. Strings are `(ptr, len)` UTF-8 like
+ * every string argument; a zero-initialised struct plus the three required strings is a
+ * request with Docker's defaults.
+ */
+typedef struct {
+  /**
+   * The endpoint id, the NetworkDB key of its PeerRecord (required).
+   */
+  const uint8_t *endpoint_id;
+  /**
+   * Length of `endpoint_id` in bytes.
+   */
+  size_t endpoint_id_len;
+  /**
+   * The endpoint's IPv4 address with its subnet's prefix length, e.g. "10.0.1.5/24"
+   * (required).
+   */
+  const uint8_t *address;
+  /**
+   * Length of `address` in bytes.
+   */
+  size_t address_len;
+  /**
+   * The name of the container's network namespace, which the runtime created (required).
+   */
+  const uint8_t *container_netns;
+  /**
+   * Length of `container_netns` in bytes.
+   */
+  size_t container_netns_len;
+  /**
+   * The interface name inside the container; empty for "eth0".
+   */
+  const uint8_t *ifname;
+  /**
+   * Length of `ifname` in bytes.
+   */
+  size_t ifname_len;
+  /**
+   * Whether `mac` is the endpoint's MAC; when false, Docker's 02:42 + the IPv4 octets.
+   */
+  bool has_mac;
+  /**
+   * The endpoint's MAC when `has_mac` is set.
+   */
+  uint8_t mac[6];
+  /**
+   * docker_gwbridge access: the container's address on the bridge subnet with its prefix
+   * length, e.g. "172.18.0.5/16"; empty for no external access.
+   */
+  const uint8_t *external_address;
+  /**
+   * Length of `external_address` in bytes.
+   */
+  size_t external_address_len;
+  /**
+   * The interface name for docker_gwbridge access; empty for "eth1". Must be empty when
+   * `external_address` is.
+   */
+  const uint8_t *external_ifname;
+  /**
+   * Length of `external_ifname` in bytes.
+   */
+  size_t external_ifname_len;
+} overlaynet_join_request;
+
+/**
+ * An IP address: `family` is `overlaynet_family` (4 or 6), or 0 where no address applies;
+ * an IPv4 address is in `octets[0..4]` (network byte order) and the rest is zero.
+ */
+typedef struct {
+  /**
+   * 4, 6, or 0 for none.
+   */
+  uint32_t family;
+  /**
+   * The address bytes, network byte order.
+   */
+  uint8_t octets[16];
+} overlaynet_peer_addr;
+
+/**
+ * A PeerRecord (NetworkDB table `overlay_peer_table`), and the (ip, mac, vtep) of a peer.
+ */
+typedef struct {
+  /**
+   * The endpoint IP; its host bits are kept.
+   */
+  overlaynet_peer_addr endpoint_ip;
+  /**
+   * The prefix length of `endpoint_ip` (its network's subnet).
+   */
+  uint8_t endpoint_prefix_len;
+  /**
+   * The endpoint MAC.
+   */
+  uint8_t endpoint_mac[6];
+  /**
+   * The VTEP (data-path address) of the host that owns the endpoint.
+   */
+  overlaynet_peer_addr tunnel_endpoint_ip;
+} overlaynet_peer_record;
+
+/**
+ * What applying a gossip event did.
+ */
+typedef struct {
+  /**
+   * `overlaynet_peer_event_kind`.
+   */
+  uint32_t kind;
+  /**
+   * `overlaynet_peer_removed` for the previous record, 0 when there was none to remove.
+   */
+  uint32_t removed;
+  /**
+   * `overlaynet_peer_added` for the new record, 0 when there was none to add.
+   */
+  uint32_t added;
+} overlaynet_peer_event_outcome;
 
 /**
  * One key as swarm delivers it (`EncryptionKey`), an input element of
@@ -947,6 +1198,54 @@ typedef struct {
 } overlaynet_esp_counters;
 
 /**
+ * What the running Linux kernel can do for overlaynet (`overlaynet_linux_probe`).
+ *
+ * A struct of booleans rather than JSON: callers branch on these values (refuse encrypted
+ * networks without `encryption`), the compiler checks the field names and the header pins the
+ * layout, and no JSON parser is needed. Why a feature is missing (errno and the kernel's
+ * message) is text for people: `overlaynet_linux_probe_notes`.
+ */
+typedef struct {
+  /**
+   * Linux bridges can be created.
+   */
+  bool bridge;
+  /**
+   * VXLAN devices can be created.
+   */
+  bool vxlan;
+  /**
+   * veth pairs can be created.
+   */
+  bool veth;
+  /**
+   * XFRM netlink is there and takes policies.
+   */
+  bool xfrm_policy;
+  /**
+   * ESP states can be installed at all.
+   */
+  bool esp;
+  /**
+   * ESP states with `rfc4106(gcm(aes))`, Docker's transform, can be installed.
+   */
+  bool esp_gcm_aes;
+  /**
+   * nftables works, including a NAT chain.
+   */
+  bool nft_nat;
+  /**
+   * IPv6 is enabled in new namespaces.
+   */
+  bool ipv6;
+  /**
+   * Overlay encryption as Docker does it can work (XFRM policies, ESP, gcm(aes)); when
+   * false, encrypted networks must be refused.
+   */
+  bool encryption;
+} overlaynet_linux_capabilities;
+
+/**
  * One inbound opening a node needs (see `overlaynet_node_config_firewall_rules`).
  */
 typedef struct {
@@ -959,61 +1258,6 @@ typedef struct {
    */
   uint16_t port;
 } overlaynet_firewall_rule;
-
-/**
- * An IP address: `family` is `overlaynet_family` (4 or 6), or 0 where no address applies;
- * an IPv4 address is in `octets[0..4]` (network byte order) and the rest is zero.
- */
-typedef struct {
-  /**
-   * 4, 6, or 0 for none.
-   */
-  uint32_t family;
-  /**
-   * The address bytes, network byte order.
-   */
-  uint8_t octets[16];
-} overlaynet_peer_addr;
-
-/**
- * A PeerRecord (NetworkDB table `overlay_peer_table`), and the (ip, mac, vtep) of a peer.
- */
-typedef struct {
-  /**
-   * The endpoint IP; its host bits are kept.
-   */
-  overlaynet_peer_addr endpoint_ip;
-  /**
-   * The prefix length of `endpoint_ip` (its network's subnet).
-   */
-  uint8_t endpoint_prefix_len;
-  /**
-   * The endpoint MAC.
-   */
-  uint8_t endpoint_mac[6];
-  /**
-   * The VTEP (data-path address) of the host that owns the endpoint.
-   */
-  overlaynet_peer_addr tunnel_endpoint_ip;
-} overlaynet_peer_record;
-
-/**
- * What applying a gossip event did.
- */
-typedef struct {
-  /**
-   * `overlaynet_peer_event_kind`.
-   */
-  uint32_t kind;
-  /**
-   * `overlaynet_peer_removed` for the previous record, 0 when there was none to remove.
-   */
-  uint32_t removed;
-  /**
-   * `overlaynet_peer_added` for the new record, 0 when there was none to add.
-   */
-  uint32_t added;
-} overlaynet_peer_event_outcome;
 
 /**
  * One remote host (VTEP) of a table.
@@ -1089,6 +1333,50 @@ typedef struct {
    */
   bool is_programmed;
 } overlaynet_peer_entry;
+
+/**
+ * The counts of a report (`overlaynet_reconcile_report_summary`).
+ */
+typedef struct {
+  /**
+   * Operations in the plan.
+   */
+  size_t operations;
+  /**
+   * Operations the kernel accepted.
+   */
+  size_t done;
+  /**
+   * Operations the kernel refused (each left the kernel as it was).
+   */
+  size_t failed;
+  /**
+   * Operations not attempted because one they depend on failed.
+   */
+  size_t skipped;
+  /**
+   * The kernel already matched the desired state (the plan was empty).
+   */
+  bool in_sync;
+  /**
+   * Every operation was done, so the kernel now matches (barring concurrent changes).
+   */
+  bool success;
+} overlaynet_reconcile_summary;
+
+/**
+ * One refused operation of a report (`overlaynet_reconcile_report_failure`).
+ */
+typedef struct {
+  /**
+   * The operation's index in the plan (and line in the report text).
+   */
+  size_t op_index;
+  /**
+   * The kernel's errno (named so because `errno` is a macro in C).
+   */
+  int32_t errno_value;
+} overlaynet_op_failure;
 
 /**
  * An IPv4 or IPv6 address.
@@ -1328,6 +1616,55 @@ overlaynet_result overlaynet_cluster_network(const overlaynet_cluster *cluster,
                                              overlaynet_network_state **out_state);
 
 /**
+ * Observes `kernel` within `host`'s scope and walks the path a frame from local endpoint
+ * `from` of network `network` to address `to` (an IP address: a remote endpoint is known
+ * here by the address in its PeerRecord) would take; stores the walk in a new
+ * `*out_explanation` (free it with `overlaynet_explanation_free`). Read-only. Fails when the
+ * network or the local endpoint does not exist (`OVERLAYNET_RESULT_NOT_FOUND`) or the kernel
+ * cannot be observed.
+ */
+overlaynet_result overlaynet_host_explain(const overlaynet_host *host,
+                                          overlaynet_kernel *kernel,
+                                          const uint8_t *network,
+                                          size_t network_len,
+                                          const uint8_t *from,
+                                          size_t from_len,
+                                          const uint8_t *to,
+                                          size_t to_len,
+                                          overlaynet_explanation **out_explanation);
+
+/**
+ * Frees an explanation. NULL is a no-op.
+ */
+void overlaynet_explanation_free(overlaynet_explanation *explanation);
+
+/**
+ * Stores the verdict on the whole path in `*out_verdict` (an `overlaynet_verdict`):
+ * `OVERLAYNET_VERDICT_OK` when every hop is in place, else the verdict of the first broken
+ * hop.
+ */
+overlaynet_result overlaynet_explanation_verdict(const overlaynet_explanation *explanation,
+                                                 uint32_t *out_verdict);
+
+/**
+ * Copies the walk as text, one hop per line (step, `ok`/`MISSING`/`INCONSISTENT`, what was
+ * found), into `buf`.
+ */
+overlaynet_result overlaynet_explanation_text(const overlaynet_explanation *explanation,
+                                              uint8_t *buf,
+                                              size_t len,
+                                              size_t *out_n);
+
+/**
+ * Copies the walk as JSON (`{"hops": [{"step", "verdict", "detail"}, ...]}`, verdicts
+ * `ok`, `missing`, `inconsistent`) into `buf`.
+ */
+overlaynet_result overlaynet_explanation_json(const overlaynet_explanation *explanation,
+                                              uint8_t *buf,
+                                              size_t len,
+                                              size_t *out_n);
+
+/**
  * Starts a docker_gwbridge spec with Docker's defaults in `*out_builder`; free it with
  * `overlaynet_gwbridge_builder_free`.
  */
@@ -1452,6 +1789,153 @@ overlaynet_result overlaynet_gwbridge_network_gateway(const overlaynet_gwbridge_
  */
 overlaynet_result overlaynet_gwbridge_network_driver_options(const overlaynet_gwbridge_network *network,
                                                              overlaynet_options **out_options);
+
+/**
+ * Creates the engine of node `node` in data-path mode `mode` (`overlaynet_data_path_mode`)
+ * in `*out_host`, with no networks; free it with `overlaynet_host_free`. The node is copied.
+ */
+overlaynet_result overlaynet_host_new(const overlaynet_node_config *node,
+                                      uint32_t mode,
+                                      overlaynet_host **out_host);
+
+/**
+ * Frees a host engine (nothing happens to any kernel). NULL is a no-op.
+ */
+void overlaynet_host_free(overlaynet_host *host);
+
+/**
+ * Creates network `id` (Docker's network id: lowercase letters and digits) from the
+ * cluster's `network` snapshot. Nothing is created in a kernel until the first local
+ * endpoint joins.
+ */
+overlaynet_result overlaynet_host_create_network(overlaynet_host *host,
+                                                 const uint8_t *id,
+                                                 size_t id_len,
+                                                 const overlaynet_network_state *network);
+
+/**
+ * Deletes network `id` and, at the next reconcile, everything it has in the kernel; refused
+ * (`OVERLAYNET_RESULT_REFUSED`) while local endpoints are joined.
+ */
+overlaynet_result overlaynet_host_delete_network(overlaynet_host *host,
+                                                 const uint8_t *id,
+                                                 size_t id_len);
+
+/**
+ * Joins a local endpoint to network `network` (moby's `Join`): the first join creates the
+ * network's sandbox. Stores the PeerRecord this host must publish in `*out_record` (encode
+ * it with `overlaynet_peer_record_encode`, or read the bytes from
+ * `overlaynet_host_local_records`).
+ */
+overlaynet_result overlaynet_host_join(overlaynet_host *host,
+                                       const uint8_t *network,
+                                       size_t network_len,
+                                       const overlaynet_join_request *request,
+                                       overlaynet_peer_record *out_record);
+
+/**
+ * Leaves local endpoint `eid` of network `network`; the last leave removes the sandbox.
+ * Stores the PeerRecord this host must withdraw in `*out_record`.
+ */
+overlaynet_result overlaynet_host_leave(overlaynet_host *host,
+                                        const uint8_t *network,
+                                        size_t network_len,
+                                        const uint8_t *eid,
+                                        size_t eid_len,
+                                        overlaynet_peer_record *out_record);
+
+/**
+ * Applies a NetworkDB event of network `network`'s `overlay_peer_table` for key `eid`
+ * (moby's `EventNotify`). `event_type` is an `overlaynet_peer_event_type`; `record` holds
+ * PeerRecord protobuf bytes: the new record of a create or update, the deleted record of a
+ * delete. `prev` is the previous record of an update and must be `(NULL, 0)` otherwise.
+ * Records carrying this host's VTEP are ignored (local endpoints come from join/leave), so
+ * the event's originating node is not needed. Stores what the peer table did in
+ * `*out_outcome` and the number of kernel objects whose desired state changed (0 while the
+ * network has no sandbox) in `*out_touched`.
+ */
+overlaynet_result overlaynet_host_apply_peer_event(overlaynet_host *host,
+                                                   const uint8_t *network,
+                                                   size_t network_len,
+                                                   const uint8_t *eid,
+                                                   size_t eid_len,
+                                                   uint32_t event_type,
+                                                   const uint8_t *record,
+                                                   size_t record_len,
+                                                   const uint8_t *prev,
+                                                   size_t prev_len,
+                                                   overlaynet_peer_event_outcome *out_outcome,
+                                                   size_t *out_touched);
+
+/**
+ * Configures the docker_gwbridge network used for external access (copied); refused while
+ * endpoints are attached to it.
+ */
+overlaynet_result overlaynet_host_set_gwbridge(overlaynet_host *host,
+                                               const overlaynet_gwbridge_network *gwbridge);
+
+/**
+ * Sets the IPsec keyring (moby's `setKeys`; the keys are copied into the engine, which wipes
+ * them when freed). SAs to every remote host of an encrypted network move to the new keys.
+ */
+overlaynet_result overlaynet_host_set_keys(overlaynet_host *host, const overlaynet_keyring *ring);
+
+/**
+ * Applies a key rotation (moby's `updateKeys`); refused (`OVERLAYNET_RESULT_REFUSED`) before
+ * `overlaynet_host_set_keys`. The next plan installs new SAs before it switches the policy
+ * and deletes retired SAs last.
+ */
+overlaynet_result overlaynet_host_update_keys(overlaynet_host *host,
+                                              const overlaynet_key_update *update);
+
+/**
+ * Copies everything this host should have in the kernel, as JSON (maps as lists of
+ * `[key, value]` pairs, AEAD keys redacted), into `buf`.
+ */
+overlaynet_result overlaynet_host_desired_state_json(const overlaynet_host *host,
+                                                     uint8_t *buf,
+                                                     size_t len,
+                                                     size_t *out_n);
+
+/**
+ * Stores a snapshot of the PeerRecords of network `network`'s local endpoints (what this
+ * host publishes), in endpoint id order, in a new `*out_records`; free it with
+ * `overlaynet_host_records_free`.
+ */
+overlaynet_result overlaynet_host_local_records(const overlaynet_host *host,
+                                                const uint8_t *network,
+                                                size_t network_len,
+                                                overlaynet_host_records **out_records);
+
+/**
+ * Frees a record snapshot. NULL is a no-op.
+ */
+void overlaynet_host_records_free(overlaynet_host_records *records);
+
+/**
+ * Stores the number of records in the snapshot in `*out_count`.
+ */
+overlaynet_result overlaynet_host_records_count(const overlaynet_host_records *records,
+                                                size_t *out_count);
+
+/**
+ * Copies the endpoint id (the NetworkDB key) of record `index` into `buf`.
+ */
+overlaynet_result overlaynet_host_records_eid(const overlaynet_host_records *records,
+                                              size_t index,
+                                              uint8_t *buf,
+                                              size_t len,
+                                              size_t *out_n);
+
+/**
+ * Copies record `index` as PeerRecord protobuf bytes (moby's `proto.Marshal`, the NetworkDB
+ * value) into `buf`.
+ */
+overlaynet_result overlaynet_host_records_bytes(const overlaynet_host_records *records,
+                                                size_t index,
+                                                uint8_t *buf,
+                                                size_t len,
+                                                size_t *out_n);
 
 /**
  * Starts an ingress network spec (named "ingress") in `*out_builder`; free it with
@@ -1896,6 +2380,94 @@ overlaynet_result overlaynet_gossip_decrypt(const overlaynet_keyring *ring,
                                             size_t *out_n);
 
 /**
+ * Creates an empty simulated host (only its host namespace, nothing in it) in
+ * `*out_kernel`, scoped like `host`; free it with `overlaynet_kernel_free`. It performs no
+ * I/O. Container namespaces the host's endpoints need are created by the first reconcile.
+ */
+overlaynet_result overlaynet_kernel_sim_new(const overlaynet_host *host,
+                                            overlaynet_kernel **out_kernel);
+
+/**
+ * Frees a kernel handle (a simulated host disappears; a real kernel keeps its state). NULL
+ * is a no-op.
+ */
+void overlaynet_kernel_free(overlaynet_kernel *kernel);
+
+/**
+ * Simulator only: makes the `n`-th operation the simulator executes from now (0 = the
+ * next) fail with errno `errno_value` (1..=4095) and change nothing. Operations skipped because an
+ * earlier one failed do not count. `OVERLAYNET_RESULT_UNSUPPORTED` on a real kernel.
+ */
+overlaynet_result overlaynet_kernel_sim_fail_nth(overlaynet_kernel *kernel,
+                                                 uint64_t n,
+                                                 int32_t errno_value);
+
+/**
+ * Simulator only: makes the next observation fail with errno `errno_value` (1..=4095); the plan,
+ * reconcile or explain call that meets it fails with `OVERLAYNET_RESULT_KERNEL`, changes
+ * nothing else, and uses up the fault. `OVERLAYNET_RESULT_UNSUPPORTED` on a real kernel.
+ */
+overlaynet_result overlaynet_kernel_sim_fail_observe(overlaynet_kernel *kernel,
+                                                     int32_t errno_value);
+
+/**
+ * Simulator only: deletes or alters `count` (at most 4096) random objects that are ours,
+ * as an operator might, reproducibly from `seed`; `*out_changed` gets how many changes were
+ * made (fewer when there is nothing left to delete). `OVERLAYNET_RESULT_UNSUPPORTED` on a
+ * real kernel.
+ */
+overlaynet_result overlaynet_kernel_sim_drift(overlaynet_kernel *kernel,
+                                              uint64_t seed,
+                                              size_t count,
+                                              size_t *out_changed);
+
+/**
+ * Simulator only: copies everything on the simulated host, ours and foreign, as JSON (maps
+ * as lists of `[key, value]` pairs, AEAD keys redacted) into `buf`.
+ * `OVERLAYNET_RESULT_UNSUPPORTED` on a real kernel.
+ */
+overlaynet_result overlaynet_kernel_sim_state_json(const overlaynet_kernel *kernel,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_n);
+
+/**
+ * Creates the Linux netlink backend in `*out_kernel`; free it with `overlaynet_kernel_free`.
+ * `netns_dir` is the directory of named namespace files (empty: "/run/netns", where
+ * `ip netns` keeps them; otherwise an absolute path). `host_netns` names the namespace in
+ * that directory that plays the host (underlay, VXLAN creation, XFRM, nftables); empty: the
+ * process's own. Nothing is opened until first used, so a missing namespace or missing
+ * privileges show up as `OVERLAYNET_RESULT_KERNEL` on the first plan or reconcile.
+ * `OVERLAYNET_RESULT_UNSUPPORTED` on other operating systems.
+ */
+overlaynet_result overlaynet_kernel_linux_new(const uint8_t *host_netns,
+                                              size_t host_netns_len,
+                                              const uint8_t *netns_dir,
+                                              size_t netns_dir_len,
+                                              overlaynet_kernel **out_kernel);
+
+/**
+ * Probes the running kernel by trying each feature in a scratch namespace
+ * `ovlprobe-<pid>` in `netns_dir` (empty: "/run/netns"), deleted afterwards, and stores the
+ * result in `*out_caps`. Needs root (`OVERLAYNET_RESULT_KERNEL` with errno EPERM otherwise);
+ * `OVERLAYNET_RESULT_UNSUPPORTED` on other operating systems.
+ */
+overlaynet_result overlaynet_linux_probe(const uint8_t *netns_dir,
+                                         size_t netns_dir_len,
+                                         overlaynet_linux_capabilities *out_caps);
+
+/**
+ * Probes like `overlaynet_linux_probe` (again: each call probes) and copies why each
+ * missing feature is missing, one line per feature with the errno and the kernel's
+ * message, into `buf`; empty when everything is supported.
+ */
+overlaynet_result overlaynet_linux_probe_notes(const uint8_t *netns_dir,
+                                               size_t netns_dir_len,
+                                               uint8_t *buf,
+                                               size_t len,
+                                               size_t *out_n);
+
+/**
  * Copies the calling thread's last error message (UTF-8, no NUL terminator) into
  * `buf[0..len]` and stores its length in `*out_n`.
  *
@@ -1912,9 +2484,20 @@ overlaynet_result overlaynet_gossip_decrypt(const overlaynet_keyring *ring,
 overlaynet_result overlaynet_last_error_message(uint8_t *buf, size_t len, size_t *out_n);
 
 /**
- * Empties the calling thread's last error message.
+ * Empties the calling thread's last error message and sets its errno to 0.
  */
 void overlaynet_last_error_clear(void);
+
+/**
+ * The errno of the calling thread's last failure when a kernel (real or simulated) reported
+ * it: always with `OVERLAYNET_RESULT_KERNEL`, and with `OVERLAYNET_RESULT_CONFLICT` (EEXIST),
+ * `OVERLAYNET_RESULT_NOT_FOUND` (ENOENT, ESRCH, ENODEV, ...) or
+ * `OVERLAYNET_RESULT_INVALID_INPUT` (EINVAL) when a kernel said so. 0 when the last failure
+ * came from elsewhere, or no call has failed, or after `overlaynet_last_error_clear`. Like
+ * the message, successful calls leave it unchanged. Per-operation errnos of an applied plan
+ * are in its report (`overlaynet_reconcile_report_failure`).
+ */
+int32_t overlaynet_last_error_errno(void);
 
 /**
  * The library version as a static NUL-terminated string, e.g. "0.1.0". Never NULL; do not
@@ -2546,6 +3129,93 @@ overlaynet_result overlaynet_peer_record_encode(const overlaynet_peer_record *re
 overlaynet_result overlaynet_peer_record_decode(const uint8_t *bytes,
                                                 size_t len,
                                                 overlaynet_peer_record *out_record);
+
+/**
+ * Observes `kernel` within `host`'s scope and stores the plan that would bring it to the
+ * host's desired state in a new `*out_plan` (a dry run: nothing is applied); free it with
+ * `overlaynet_plan_free`. Fails with the kernel's error when it cannot be observed.
+ */
+overlaynet_result overlaynet_host_plan(const overlaynet_host *host,
+                                       overlaynet_kernel *kernel,
+                                       overlaynet_plan **out_plan);
+
+/**
+ * Frees a plan. NULL is a no-op.
+ */
+void overlaynet_plan_free(overlaynet_plan *plan);
+
+/**
+ * Stores the number of operations in `*out_len` (0: the kernel already matches).
+ */
+overlaynet_result overlaynet_plan_len(const overlaynet_plan *plan, size_t *out_len);
+
+/**
+ * Copies the plan as the equivalent `ip`, `bridge` and `nft` commands, one operation per
+ * line (AEAD keys redacted), into `buf`.
+ */
+overlaynet_result overlaynet_plan_text(const overlaynet_plan *plan,
+                                       uint8_t *buf,
+                                       size_t len,
+                                       size_t *out_n);
+
+/**
+ * Copies the plan as JSON (`{"ops": [...]}`, AEAD keys redacted) into `buf`.
+ */
+overlaynet_result overlaynet_plan_json(const overlaynet_plan *plan,
+                                       uint8_t *buf,
+                                       size_t len,
+                                       size_t *out_n);
+
+/**
+ * Applies `plan` to `kernel` in order and stores the outcome of every operation in a new
+ * `*out_report`; free it with `overlaynet_reconcile_report_free`. Refused operations are
+ * reported, not returned as a failure: operations that depend on them are skipped, the rest
+ * still run.
+ */
+overlaynet_result overlaynet_kernel_apply(overlaynet_kernel *kernel,
+                                          const overlaynet_plan *plan,
+                                          overlaynet_reconcile_report **out_report);
+
+/**
+ * One reconcile round of `host` against `kernel`: observes it within the host's scope,
+ * plans, applies, and stores the report in a new `*out_report`; free it with
+ * `overlaynet_reconcile_report_free`. Run it again to retry what failed and to repair drift.
+ * Fails (applying nothing) only when the kernel cannot be observed
+ * (`OVERLAYNET_RESULT_KERNEL`, errno from `overlaynet_last_error_errno`) or the desired state
+ * is one Linux cannot hold.
+ */
+overlaynet_result overlaynet_host_reconcile(const overlaynet_host *host,
+                                            overlaynet_kernel *kernel,
+                                            overlaynet_reconcile_report **out_report);
+
+/**
+ * Frees a report. NULL is a no-op.
+ */
+void overlaynet_reconcile_report_free(overlaynet_reconcile_report *report);
+
+/**
+ * Stores the report's counts in `*out_summary`.
+ */
+overlaynet_result overlaynet_reconcile_report_summary(const overlaynet_reconcile_report *report,
+                                                      overlaynet_reconcile_summary *out_summary);
+
+/**
+ * Copies the report as text into `buf`: one line per operation with its index, its outcome
+ * (`done`, `FAILED` with the kernel's answer, `skipped` naming the failed operation) and the
+ * command; empty when the kernel was in sync.
+ */
+overlaynet_result overlaynet_reconcile_report_text(const overlaynet_reconcile_report *report,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *out_n);
+
+/**
+ * Stores failure `index` (0-based, below the summary's `failed`, in plan order) in
+ * `*out_failure`: which operation the kernel refused and its errno.
+ */
+overlaynet_result overlaynet_reconcile_report_failure(const overlaynet_reconcile_report *report,
+                                                      size_t index,
+                                                      overlaynet_op_failure *out_failure);
 
 /**
  * Parses one `docker run -p` value (short `[ip:][hostPort:]containerPort[/proto]` or long

@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"runtime"
+	"syscall"
 	"unsafe"
 )
 
@@ -28,6 +29,12 @@ const (
 	ErrNotFound        Code = 7012
 	ErrExhausted       Code = 7013
 	ErrRefused         Code = 7014
+	// ErrKernel: a kernel (real or simulated) refused an operation or could not be read; the
+	// *Error's Errno says why.
+	ErrKernel Code = 7015
+	// ErrUnsupported: not available here (the Linux backend on another OS, fault injection
+	// on a real kernel).
+	ErrUnsupported Code = 7016
 )
 
 // Error returns the library's short description of the code.
@@ -35,17 +42,27 @@ func (c Code) Error() string {
 	return "overlaynet: " + C.GoString(C.overlaynet_result_description(C.uint32_t(c)))
 }
 
-// Error is a failed call: the result code and the library's full error message.
+// Error is a failed call: the result code, the library's full error message, and the
+// kernel's errno when a kernel reported the failure.
 type Error struct {
 	Code    Code
 	Message string
+	// Errno is the kernel's error number when a kernel (real or simulated) reported the
+	// failure (always with ErrKernel; EEXIST with ErrConflict, ...), else 0.
+	Errno syscall.Errno
 }
 
 // Error returns the library's message.
 func (e *Error) Error() string { return "overlaynet: " + e.Message }
 
-// Unwrap returns the Code, so errors.Is(err, ErrConflict) works.
-func (e *Error) Unwrap() error { return e.Code }
+// Unwrap returns the Code and, when set, the Errno, so errors.Is(err, ErrConflict) and
+// errors.Is(err, syscall.EEXIST) both work.
+func (e *Error) Unwrap() []error {
+	if e.Errno != 0 {
+		return []error{e.Code, e.Errno}
+	}
+	return []error{e.Code}
+}
 
 // call runs one C ABI call and turns a failure into an *Error.
 //
@@ -71,7 +88,25 @@ func callLocked(f func() C.overlaynet_result) error {
 	if rc == C.OVERLAYNET_RESULT_OK {
 		return nil
 	}
-	return &Error{Code: Code(rc), Message: lastErrorMessage()}
+	return lastError(rc)
+}
+
+// callOnce runs a call that must not be repeated after a failure, because the failure may
+// not leave everything as it was: calls that observe a kernel (the real one may change
+// between two tries; an injected simulator fault is used up by the first). It runs f once
+// with the goroutine locked to its OS thread, so a failure's message is read there.
+func callOnce(f func() C.overlaynet_result) error {
+	return callLocked(f)
+}
+
+// lastError builds the *Error for result rc from this thread's last error; the caller holds
+// the OS thread.
+func lastError(rc C.overlaynet_result) *Error {
+	return &Error{
+		Code:    Code(rc),
+		Message: lastErrorMessage(),
+		Errno:   syscall.Errno(C.overlaynet_last_error_errno()),
+	}
 }
 
 // lastErrorMessage reads this thread's last error; the caller holds the OS thread.

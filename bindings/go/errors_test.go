@@ -2,7 +2,9 @@ package overlaynet
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -14,7 +16,8 @@ func TestVersionIsSet(t *testing.T) {
 
 func TestCodesDescribeThemselves(t *testing.T) {
 	codes := []Code{ErrNullParameter, ErrInvalidUTF8, ErrInvalidLength, ErrBufferTooSmall, ErrPanic,
-		ErrInvalidEnum, ErrIndexOutOfRange, ErrInvalidInput, ErrConflict, ErrNotFound, ErrExhausted, ErrRefused}
+		ErrInvalidEnum, ErrIndexOutOfRange, ErrInvalidInput, ErrConflict, ErrNotFound, ErrExhausted, ErrRefused,
+		ErrKernel, ErrUnsupported}
 	seen := map[string]Code{}
 	for _, c := range codes {
 		msg := c.Error()
@@ -39,5 +42,10 @@ func TestErrorWrapsCode(t *testing.T) {
 	}
 	if err.Error() != "overlaynet: network with name x already exists" {
 		t.Fatalf("Error() = %q", err.Error())
+	}
+	err = &Error{Code: ErrConflict, Message: "link eth0: already exists (EEXIST)", Errno: syscall.EEXIST}
+	if !errors.Is(err, ErrConflict) || !errors.Is(err, syscall.EEXIST) || !errors.Is(err, fs.ErrExist) ||
+		errors.Is(err, syscall.ENOENT) {
+		t.Fatal("errors.Is does not see the code and the errno")
 	}
 }

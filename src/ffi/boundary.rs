@@ -5,11 +5,11 @@
 //! Exported functions stay a few lines each because every unchecked step lives here. This
 //! module must not know the domain types; it deals in bytes, strings, handles and codes.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::result::overlaynet_result;
+use super::result::{kernel_errno, overlaynet_result};
 
 /// The largest input length (bytes) any `(ptr, len)` argument may have: 1 MiB. Larger values
 /// are rejected with `OVERLAYNET_RESULT_INVALID_LENGTH` before the pointer is read, so a
@@ -22,6 +22,8 @@ pub const OVERLAYNET_MAX_INPUT_LEN: usize = 1 << 20;
 pub(crate) struct Failure {
     pub(crate) code: overlaynet_result,
     pub(crate) message: String,
+    /// The errno when a kernel reported the failure, else 0.
+    pub(crate) errno: i32,
 }
 
 impl Failure {
@@ -33,6 +35,7 @@ impl Failure {
         Failure {
             code,
             message: message.into(),
+            errno: 0,
         }
     }
 
@@ -48,7 +51,10 @@ impl<E: Into<crate::Error>> From<E> for Failure {
     #[cold]
     fn from(error: E) -> Failure {
         let error = error.into();
-        Failure::new(overlaynet_result::from_error(&error), error.to_string())
+        Failure {
+            errno: kernel_errno(&error),
+            ..Failure::new(overlaynet_result::from_error(&error), error.to_string())
+        }
     }
 }
 
@@ -57,11 +63,24 @@ pub(crate) type FfiResult = Result<(), Failure>;
 
 thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+    static LAST_ERRNO: Cell<i32> = const { Cell::new(0) };
 }
 
-/// Records `message` as this thread's last error.
+/// Records `message` as this thread's last error (with no errno).
 pub(crate) fn set_last_error(message: String) {
+    set_last_failure(message, 0);
+}
+
+/// Records `message` and `errno` (0 when no kernel reported the failure) as this thread's
+/// last error.
+fn set_last_failure(message: String, errno: i32) {
     LAST_ERROR.with(|last| *last.borrow_mut() = message);
+    LAST_ERRNO.with(|last| last.set(errno));
+}
+
+/// This thread's last error's errno (0 when no kernel reported it).
+pub(crate) fn last_errno() -> i32 {
+    LAST_ERRNO.with(Cell::get)
 }
 
 /// Runs `f` with this thread's last error message.
@@ -69,9 +88,10 @@ pub(crate) fn with_last_error<R>(f: impl FnOnce(&str) -> R) -> R {
     LAST_ERROR.with(|last| f(&last.borrow()))
 }
 
-/// Clears this thread's last error message.
+/// Clears this thread's last error message and errno.
 pub(crate) fn clear_last_error() {
     LAST_ERROR.with(|last| last.borrow_mut().clear());
+    LAST_ERRNO.with(|last| last.set(0));
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
@@ -92,7 +112,7 @@ pub(crate) fn guard(f: impl FnOnce() -> FfiResult) -> overlaynet_result {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => overlaynet_result::Ok,
         Ok(Err(failure)) => {
-            set_last_error(failure.message);
+            set_last_failure(failure.message, failure.errno);
             failure.code
         }
         Err(payload) => {

@@ -34,6 +34,11 @@ pub(crate) fn parse_ipv4(text: &str, what: &str) -> Result<std::net::Ipv4Addr, F
     text.parse().map_err(|error| invalid(what, text, error))
 }
 
+/// Parses an IPv4 prefix that keeps its host bits, such as `10.0.1.5/24`.
+pub(crate) fn parse_ipv4_net(text: &str, what: &str) -> Result<ipnet::Ipv4Net, Failure> {
+    text.parse().map_err(|error| invalid(what, text, error))
+}
+
 /// Parses `ip:port` or `[ip6]:port`.
 pub(crate) fn parse_socket_addr(text: &str, what: &str) -> Result<SocketAddr, Failure> {
     text.parse().map_err(|error| invalid(what, text, error))
@@ -197,6 +202,13 @@ mod tests {
         );
         assert!(parse_ip("fd00::1", "gateway").is_ok());
         assert!(parse_ipv4("fd00::1", "address").is_err());
+        assert_eq!(
+            parse_ipv4_net("10.0.1.5/24", "address")
+                .unwrap()
+                .to_string(),
+            "10.0.1.5/24"
+        );
+        assert!(parse_ipv4_net("fd00::5/64", "address").is_err());
         assert_eq!(
             parse_socket_addr("[::1]:2377", "listen address")
                 .unwrap()

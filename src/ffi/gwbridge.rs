@@ -22,7 +22,7 @@ pub struct overlaynet_gwbridge_builder {
 /// An opaque, validated docker_gwbridge network.
 #[allow(non_camel_case_types)]
 pub struct overlaynet_gwbridge_network {
-    network: GwBridgeNetwork,
+    pub(crate) network: GwBridgeNetwork,
 }
 
 /// Starts a docker_gwbridge spec with Docker's defaults in `*out_builder`; free it with

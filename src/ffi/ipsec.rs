@@ -32,7 +32,7 @@ pub struct overlaynet_keyring {
 /// new primary, at most one tag to prune. Its key bytes are wiped when it is freed.
 #[allow(non_camel_case_types)]
 pub struct overlaynet_key_update {
-    update: KeyUpdate,
+    pub(crate) update: KeyUpdate,
 }
 
 /// An opaque applied key update: the ring during the change, the positions involved and the

@@ -5,7 +5,7 @@
 
 use std::ffi::c_char;
 
-use super::boundary::{clear_last_error, guard_value, out_buf, with_last_error};
+use super::boundary::{clear_last_error, guard_value, last_errno, out_buf, with_last_error};
 use super::result::overlaynet_result;
 
 /// Copies the calling thread's last error message (UTF-8, no NUL terminator) into
@@ -37,10 +37,22 @@ pub unsafe extern "C" fn overlaynet_last_error_message(
     })
 }
 
-/// Empties the calling thread's last error message.
+/// Empties the calling thread's last error message and sets its errno to 0.
 #[unsafe(no_mangle)]
 pub extern "C" fn overlaynet_last_error_clear() {
     guard_value((), clear_last_error);
+}
+
+/// The errno of the calling thread's last failure when a kernel (real or simulated) reported
+/// it: always with `OVERLAYNET_RESULT_KERNEL`, and with `OVERLAYNET_RESULT_CONFLICT` (EEXIST),
+/// `OVERLAYNET_RESULT_NOT_FOUND` (ENOENT, ESRCH, ENODEV, ...) or
+/// `OVERLAYNET_RESULT_INVALID_INPUT` (EINVAL) when a kernel said so. 0 when the last failure
+/// came from elsewhere, or no call has failed, or after `overlaynet_last_error_clear`. Like
+/// the message, successful calls leave it unchanged. Per-operation errnos of an applied plan
+/// are in its report (`overlaynet_reconcile_report_failure`).
+#[unsafe(no_mangle)]
+pub extern "C" fn overlaynet_last_error_errno() -> i32 {
+    guard_value(0, last_errno)
 }
 
 /// The library version as a static NUL-terminated string, e.g. "0.1.0". Never NULL; do not
@@ -92,6 +104,30 @@ mod tests {
         );
         overlaynet_last_error_clear();
         assert_eq!(read_message(), (overlaynet_result::Ok, String::new()));
+    }
+
+    #[test]
+    fn errno_follows_the_last_failure() {
+        use crate::ffi::boundary::{Failure, guard};
+        use crate::kernel::{Errno, KernelError};
+        let code = guard(|| {
+            Err(Failure::from(KernelError::Observe {
+                errno: Errno::EPERM,
+            }))
+        });
+        assert_eq!(code, overlaynet_result::Kernel);
+        assert_eq!(overlaynet_last_error_errno(), 1);
+        assert_eq!(guard(|| Ok(())), overlaynet_result::Ok);
+        assert_eq!(overlaynet_last_error_errno(), 1, "success keeps it");
+        guard(|| Err(Failure::new(overlaynet_result::NotFound, "no network")));
+        assert_eq!(
+            overlaynet_last_error_errno(),
+            0,
+            "a failure without errno resets it"
+        );
+        guard(|| Err(Failure::from(KernelError::Observe { errno: Errno(5) })));
+        overlaynet_last_error_clear();
+        assert_eq!(overlaynet_last_error_errno(), 0);
     }
 
     #[test]

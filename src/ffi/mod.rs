@@ -8,7 +8,8 @@
 //! - Functions that can fail return `overlaynet_result`: `OVERLAYNET_RESULT_OK` (0) or a code
 //!   in 7001..=7099; after a failure `overlaynet_last_error_message` holds the full error text
 //!   for the calling thread. On failure no out-parameter is written (except `out_n` on
-//!   `OVERLAYNET_RESULT_BUFFER_TOO_SMALL`) and handle state is unchanged.
+//!   `OVERLAYNET_RESULT_BUFFER_TOO_SMALL`) and handle state is unchanged. When a kernel (real
+//!   or simulated) reported the failure, `overlaynet_last_error_errno` gives its errno.
 //! - Strings go in as `(const uint8_t *ptr, size_t len)` UTF-8 without a NUL terminator;
 //!   `(NULL, 0)` is the empty string. Text comes out into caller buffers
 //!   `(uint8_t *buf, size_t len, size_t *out_n)`: no NUL is added, `*out_n` is the length
@@ -26,11 +27,14 @@
 mod boundary;
 pub mod cluster;
 pub mod convert;
+pub mod explain;
 pub mod gwbridge;
+pub mod host;
 pub mod ingress;
 pub mod ipam;
 pub mod ipsec;
 pub mod ipsec_esp;
+pub mod kernel;
 pub mod last_error;
 pub mod mtu;
 pub mod network_state;
@@ -38,6 +42,7 @@ pub mod node;
 pub mod options;
 pub mod overlay;
 pub mod peer;
+pub mod plan;
 pub mod publish;
 pub mod publish_allocator;
 pub mod publish_rules;

@@ -14,7 +14,7 @@ use crate::model::{NetworkState, SubnetState};
 /// An opaque snapshot of one registered network: subnets, gateways, VNIs, MTU, options.
 #[allow(non_camel_case_types)]
 pub struct overlaynet_network_state {
-    state: NetworkState,
+    pub(crate) state: NetworkState,
 }
 
 impl overlaynet_network_state {

@@ -6,9 +6,22 @@
 use std::ffi::c_char;
 
 use super::boundary::guard_value;
+use crate::host::HostError;
 use crate::ipsec::IpsecError;
+use crate::kernel::KernelError;
 use crate::model::ModelError;
 use crate::publish::PublishError;
+
+/// The errno a failure carries when a kernel (real or simulated) reported it, else 0: what
+/// `overlaynet_last_error_errno` returns.
+pub(crate) fn kernel_errno(error: &crate::Error) -> i32 {
+    match error {
+        crate::Error::Kernel(error) => error.errno().0,
+        #[cfg(target_os = "linux")]
+        crate::Error::Linux(error) => error.errno().0,
+        _ => 0,
+    }
+}
 
 /// What an `overlaynet_*` function returns. `OVERLAYNET_RESULT_OK` is 0, so `if (rc)` means
 /// failure; every failure code is in 7001..=7099 and leaves a message for
@@ -47,10 +60,17 @@ pub enum overlaynet_result {
     /// The operation is refused in the current state (e.g. removing the ingress network while
     /// ports are published, encryption with a Windows node).
     Refused = 7014,
+    /// A kernel (real or simulated) refused an operation or could not be read: a netlink or
+    /// namespace error, a failed dump, an injected fault. `overlaynet_last_error_errno` gives
+    /// the errno.
+    Kernel = 7015,
+    /// The operation is not available here: the Linux backend on another operating system,
+    /// or fault and drift injection on a kernel that is not the simulator.
+    Unsupported = 7016,
 }
 
 /// Every code (private, so cbindgen does not export it).
-const ALL_CODES: [overlaynet_result; 13] = {
+const ALL_CODES: [overlaynet_result; 15] = {
     use overlaynet_result::*;
     [
         Ok,
@@ -66,6 +86,8 @@ const ALL_CODES: [overlaynet_result; 13] = {
         NotFound,
         Exhausted,
         Refused,
+        Kernel,
+        Unsupported,
     ]
 };
 
@@ -86,19 +108,64 @@ impl overlaynet_result {
             Self::NotFound => c"not found",
             Self::Exhausted => c"pool exhausted",
             Self::Refused => c"operation refused in the current state",
+            Self::Kernel => c"the kernel refused the operation",
+            Self::Unsupported => c"not supported by this platform or kernel backend",
         }
     }
 
     /// The code for a crate error. Adding a variant to [`crate::Error`] makes this match
     /// non-exhaustive, so every new module picks its codes here.
     pub fn from_error(error: &crate::Error) -> overlaynet_result {
-        #[allow(unreachable_patterns)] // other modules' variants arrive on parallel branches
         match error {
             crate::Error::Model(error) => Self::from_model_error(error),
             crate::Error::Peer(error) => Self::from_peer_error(error),
             crate::Error::Publish(error) => Self::from_publish_error(error),
             crate::Error::Ipsec(error) => Self::from_ipsec_error(error),
-            _ => Self::InvalidInput,
+            crate::Error::Wire(_) => Self::InvalidInput,
+            crate::Error::Kernel(error) => Self::from_kernel_error(error),
+            #[cfg(target_os = "linux")]
+            crate::Error::Linux(_) => Self::Kernel,
+            crate::Error::Host(error) => Self::from_host_error(error),
+        }
+    }
+
+    fn from_kernel_error(error: &KernelError) -> overlaynet_result {
+        use KernelError::*;
+        match error {
+            Exists { .. } => Self::Conflict,
+            NotFound { .. } | NoDevice { .. } => Self::NotFound,
+            Invalid { .. } | Decode { .. } => Self::InvalidInput,
+            NetDown { .. } | Os { .. } | Refused { .. } | Observe { .. } => Self::Kernel,
+        }
+    }
+
+    fn from_host_error(error: &HostError) -> overlaynet_result {
+        use HostError::*;
+        match error {
+            EmptyNetworkId
+            | InvalidNetworkId { .. }
+            | SubnetNotFound { .. }
+            | InvalidInterfaceName { .. }
+            | InvalidNetnsName { .. }
+            | NetnsIsSandbox { .. }
+            | GwBridgeUnaddressed { .. }
+            | BadExternalAddress { .. } => Self::InvalidInput,
+            NetworkExists { .. }
+            | SandboxNameTaken { .. }
+            | VniInUse { .. }
+            | MixedEncryptionProfiles { .. }
+            | EndpointExists { .. }
+            | AddressInUse { .. }
+            | InterfaceTaken { .. }
+            | AlreadyConnected { .. }
+            | GatewayTaken { .. } => Self::Conflict,
+            NetworkNotFound { .. } | EndpointNotFound { .. } => Self::NotFound,
+            ActiveEndpoints { .. } | KeysNotPresent | NoGwBridge | GwBridgeInUse { .. } => {
+                Self::Refused
+            }
+            VethNamesExhausted { .. } => Self::Exhausted,
+            Peer(error) => Self::from_peer_error(error),
+            Ipsec(error) => Self::from_ipsec_error(error),
         }
     }
 
@@ -354,6 +421,90 @@ mod tests {
             let text = error.to_string();
             let failure = super::super::boundary::Failure::from(error);
             assert_eq!((failure.code, failure.message), (code, text));
+        }
+    }
+
+    #[test]
+    fn kernel_errors_map_to_their_category_and_keep_the_errno() {
+        use crate::kernel::{Errno, Netns, ObjectId};
+        let object = ObjectId::Netns(Netns::named("1-k3jd8s0a2b"));
+        let cases = [
+            (
+                KernelError::Exists {
+                    object: object.clone(),
+                },
+                overlaynet_result::Conflict,
+                17,
+            ),
+            (
+                KernelError::from_errno(object.clone(), Errno::ESRCH),
+                overlaynet_result::NotFound,
+                3,
+            ),
+            (
+                KernelError::Invalid {
+                    object: object.clone(),
+                    reason: "name too long".into(),
+                },
+                overlaynet_result::InvalidInput,
+                22,
+            ),
+            (
+                KernelError::Observe {
+                    errno: Errno::EPERM,
+                },
+                overlaynet_result::Kernel,
+                1,
+            ),
+            (
+                KernelError::Refused {
+                    object,
+                    errno: Errno(95),
+                    message: "Unknown device type".into(),
+                },
+                overlaynet_result::Kernel,
+                95,
+            ),
+        ];
+        for (error, code, errno) in cases {
+            let text = error.to_string();
+            let failure = super::super::boundary::Failure::from(error);
+            assert_eq!(
+                (failure.code, failure.message, failure.errno),
+                (code, text, errno)
+            );
+        }
+        let model = super::super::boundary::Failure::from(ModelError::PoolsExhausted);
+        assert_eq!(model.errno, 0, "only kernel failures carry an errno");
+    }
+
+    #[test]
+    fn host_errors_map_to_their_category() {
+        let cases = [
+            (HostError::EmptyNetworkId, overlaynet_result::InvalidInput),
+            (
+                HostError::NetworkExists { id: "n".into() },
+                overlaynet_result::Conflict,
+            ),
+            (
+                HostError::EndpointNotFound {
+                    eid: "e".into(),
+                    id: "n".into(),
+                },
+                overlaynet_result::NotFound,
+            ),
+            (HostError::KeysNotPresent, overlaynet_result::Refused),
+            (
+                HostError::VethNamesExhausted { eid: "e".into() },
+                overlaynet_result::Exhausted,
+            ),
+            (
+                HostError::Peer(crate::peer::PeerError::InvalidEndpointId),
+                overlaynet_result::InvalidInput,
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(overlaynet_result::from_error(&error.into()), code);
         }
     }
 }

@@ -57,6 +57,13 @@ impl Explanation {
     pub fn is_ok(&self) -> bool {
         self.first_problem().is_none()
     }
+
+    /// The hops as JSON (`{"hops": [{"step", "verdict", "detail"}, ...]}`, verdicts in
+    /// snake case).
+    pub fn to_json(&self) -> String {
+        // Plain strings and unit enums: serialising cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
 }
 
 impl fmt::Display for Explanation {

@@ -315,6 +315,15 @@ fn explain_finds_the_first_broken_hop() {
         (hop.step.as_str(), hop.verdict),
         ("ipsec", Verdict::Inconsistent)
     );
+    let json: serde_json::Value = serde_json::from_str(&e.to_json()).expect("json");
+    let last = json["hops"]
+        .as_array()
+        .and_then(|h| h.last())
+        .expect("hops");
+    assert_eq!(
+        (last["step"].as_str(), last["verdict"].as_str()),
+        (Some("ipsec"), Some("inconsistent"))
+    );
     let unknown = h
         .explain(NET, "e1", "10.10.1.99".parse().expect("ip"), sim.state())
         .expect("explain");

@@ -1,9 +1,11 @@
 //! `reconcile`: observe, diff, apply — how a desired state is reached and how drift is
 //! repaired. This module adds no policy of its own beyond validating the desired state.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::apply::{ApplyReport, Kernel};
+use super::apply::{ApplyReport, Kernel, OpOutcome};
 use super::diff::diff;
 use super::error::KernelError;
 use super::plan::Plan;
@@ -37,9 +39,29 @@ impl ReconcileReport {
             .ops
             .iter()
             .zip(&self.apply.outcomes)
-            .filter(|(_, o)| **o == super::OpOutcome::Done)
+            .filter(|(_, o)| **o == OpOutcome::Done)
             .map(|(op, _)| op.object())
             .collect()
+    }
+}
+
+/// One entry per operation, in plan order: its index, its outcome and the command (AEAD keys
+/// redacted; the further commands of a multi-command operation on indented lines); a failure
+/// ends with the kernel's answer, a skip names the failed operation it depended on. An
+/// in-sync round prints nothing.
+impl fmt::Display for ReconcileReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (op, outcome)) in self.plan.ops.iter().zip(&self.apply.outcomes).enumerate() {
+            let op = op.to_string().replace('\n', "\n    ");
+            match outcome {
+                OpOutcome::Done => writeln!(f, "{i} done    {op}")?,
+                OpOutcome::Failed(e) => writeln!(f, "{i} FAILED  {op}: {e}")?,
+                OpOutcome::Skipped { because } => {
+                    writeln!(f, "{i} skipped {op} (operation {because} failed)")?
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -119,5 +141,50 @@ fn contains(state: &KernelState, id: &ObjectId) -> bool {
         ObjectId::XfrmState(k) => state.xfrm_states.contains_key(k),
         ObjectId::XfrmPolicy(k) => state.xfrm_policies.contains_key(k),
         ObjectId::NftTable(k) => state.nft_tables.contains_key(k),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::sim::SimKernel;
+    use crate::kernel::{Errno, Link, LinkKey, LinkKind, Netns};
+
+    #[test]
+    fn the_report_prints_each_outcome_with_its_command() {
+        let scope = Scope::docker();
+        let mut desired = KernelState::new();
+        desired.namespaces.insert("1-k3jd8s0a2b".into());
+        desired.links.insert(
+            LinkKey::new(Netns::named("1-k3jd8s0a2b"), "br0"),
+            Link::new(LinkKind::Bridge).up(),
+        );
+        let mut sim = SimKernel::new(scope.clone());
+        sim.fail_nth(0, Errno::ENOMEM);
+        let failed = reconcile(&desired, &scope, &mut sim).expect("reconcile");
+        let text = failed.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "0 FAILED  ip netns add 1-k3jd8s0a2b: netns 1-k3jd8s0a2b: ENOMEM"
+        );
+        assert!(lines.len() > 1, "{text}");
+        for (i, line) in lines.iter().enumerate().skip(1) {
+            assert!(
+                line.starts_with(&format!("{i} skipped ip -n 1-k3jd8s0a2b "))
+                    && line.ends_with("(operation 0 failed)"),
+                "{text}"
+            );
+        }
+        let done = reconcile(&desired, &scope, &mut sim).expect("reconcile");
+        assert!(done.is_success());
+        let text = done.to_string();
+        assert!(
+            text.lines()
+                .all(|l| l.contains(" done    ") || l.starts_with("    ip ")),
+            "{text}"
+        );
+        let in_sync = reconcile(&desired, &scope, &mut sim).expect("reconcile");
+        assert_eq!(in_sync.to_string(), "");
     }
 }

@@ -118,6 +118,13 @@ impl LinuxKernel {
         &self.config
     }
 
+    /// Replaces what the backend observes as its own, returning the previous scope. A host's
+    /// scope grows as endpoints join (their container-side links are claimed), so a backend
+    /// that serves one host follows it; no cached socket or index depends on the scope.
+    pub fn replace_scope(&mut self, scope: Scope) -> Scope {
+        std::mem::replace(&mut self.config.scope, scope)
+    }
+
     fn label(&self, ns: &Netns) -> String {
         match (ns, &self.config.host_netns) {
             (Netns::Host, Some(h)) => h.clone(),

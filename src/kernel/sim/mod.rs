@@ -91,6 +91,12 @@ impl SimKernel {
         &self.scope
     }
 
+    /// Replaces the scope drift injection uses (a host's scope grows as endpoints join),
+    /// returning the previous one.
+    pub fn replace_scope(&mut self, scope: Scope) -> Scope {
+        std::mem::replace(&mut self.scope, scope)
+    }
+
     /// Makes the `n`-th operation executed from now (0 = the next) fail with `errno`,
     /// leaving the simulated kernel unchanged. Operations skipped by
     /// [`execute`] are not executed and do not count.
