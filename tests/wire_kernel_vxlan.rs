@@ -144,7 +144,7 @@ fn receive_vxlan_from(
     while Instant::now() < deadline {
         let Ok(n) = raw.recv(&mut buf) else { continue };
         match d.decap(&buf[..n]) {
-            Ok(out) if want(&out) && out.src == src && out.dst == dst => {
+            Ok(out) if want(&out) && out.src() == src && out.dst() == dst => {
                 // This kernel sends VXLAN with UDP checksums (over IPv4 `udpcsum` is the
                 // default when the attribute is unset, as Docker leaves it; over IPv6 they are
                 // mandatory), so decap verified one.

@@ -62,7 +62,7 @@ pub fn accumulate_words<const N: usize>(mut sum: u64, data: &[u8; N]) -> u64 {
 }
 
 /// Sum of an IP header: unrolled for the common 20-byte IPv4 header, generic otherwise.
-#[inline]
+#[inline(always)]
 pub fn header_sum(header: &[u8]) -> u64 {
     match <&[u8; 20]>::try_from(header) {
         // Five native-order words, byte-swapped once after folding (RFC 1071 §2(B)).
