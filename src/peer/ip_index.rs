@@ -38,6 +38,7 @@ pub(crate) trait IndexKey: Copy + Eq {
 
 impl IndexKey for Ipv4Addr {
     const FILLER: Self = Ipv4Addr::UNSPECIFIED;
+    #[inline]
     fn hash_with(self, hasher: &RandomState) -> u64 {
         hasher.hash_one(self.to_bits())
     }
@@ -45,6 +46,7 @@ impl IndexKey for Ipv4Addr {
 
 impl IndexKey for Ipv6Addr {
     const FILLER: Self = Ipv6Addr::UNSPECIFIED;
+    #[inline]
     fn hash_with(self, hasher: &RandomState) -> u64 {
         hasher.hash_one(self.to_bits())
     }
@@ -77,6 +79,7 @@ impl<K: IndexKey> Bucket<K> {
         },
     };
 
+    #[inline]
     fn is_empty(&self) -> bool {
         self.head.slot == NIL
     }
@@ -114,6 +117,7 @@ impl<K: IndexKey> IpIndex<K> {
         }
     }
 
+    #[inline]
     pub(crate) fn get(&self, key: K) -> Option<&Head> {
         self.position(key).map(|i| &self.buckets[i].head)
     }
@@ -162,6 +166,7 @@ impl<K: IndexKey> IpIndex<K> {
         self.len = 0;
     }
 
+    #[inline]
     fn position(&self, key: K) -> Option<usize> {
         if self.len == 0 {
             return None;
@@ -180,6 +185,7 @@ impl<K: IndexKey> IpIndex<K> {
         }
     }
 
+    #[inline]
     fn home(&self, key: K) -> usize {
         home(hash32(key.hash_with(&self.hasher)), self.buckets.len())
     }

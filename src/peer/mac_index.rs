@@ -35,21 +35,11 @@ impl Bucket {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(crate) struct MacIndex {
     buckets: Vec<Bucket>,
     len: usize,
     hasher: RandomState,
-}
-
-impl Default for MacIndex {
-    fn default() -> Self {
-        MacIndex {
-            buckets: Vec::new(),
-            len: 0,
-            hasher: RandomState::default(),
-        }
-    }
 }
 
 impl MacIndex {
@@ -74,11 +64,15 @@ impl MacIndex {
 
     /// Forgets entry `slot`, recorded with `mac`. Does not read the slab.
     pub(crate) fn remove(&mut self, mac: MacAddr, slot: u32) {
-        let hash = self.hash(mac);
-        let Some(mut hole) = self.run(mac).find(|&i| {
-            let b = self.buckets[i];
-            b.slot == slot && b.hash == hash
-        }) else {
+        let mut run = self.run(mac);
+        let mut found = None;
+        while let Some(i) = run.next_bucket() {
+            if self.buckets[i].slot == slot && self.buckets[i].hash == run.hash {
+                found = Some(i);
+                break;
+            }
+        }
+        let Some(mut hole) = found else {
             return;
         };
         let mut i = hole;
@@ -103,12 +97,8 @@ impl MacIndex {
     }
 
     /// Slab indices that may have `mac` (every entry that has it, and rarely another).
-    pub(crate) fn candidates(&self, mac: MacAddr) -> impl Iterator<Item = u32> + '_ {
-        let hash = self.hash(mac);
+    pub(crate) fn candidates(&self, mac: MacAddr) -> Candidates<'_> {
         self.run(mac)
-            .map(|i| self.buckets[i])
-            .filter(move |b| b.hash == hash)
-            .map(|b| b.slot)
     }
 
     pub(crate) fn clear(&mut self) {
@@ -116,23 +106,18 @@ impl MacIndex {
         self.len = 0;
     }
 
-    /// The occupied buckets from `mac`'s home up to the first empty one.
-    fn run(&self, mac: MacAddr) -> impl Iterator<Item = usize> + '_ {
-        let n = self.buckets.len();
-        let mut i = if self.len == 0 {
-            None
-        } else {
-            Some(home(self.hash(mac), n))
-        };
-        std::iter::from_fn(move || {
-            let cur = i?;
-            if self.buckets[cur].is_empty() {
-                i = None;
-                return None;
-            }
-            i = Some(next(cur, n));
-            Some(cur)
-        })
+    /// The probe run of `mac`: its home bucket up to the first empty one.
+    fn run(&self, mac: MacAddr) -> Candidates<'_> {
+        let hash = self.hash(mac);
+        Candidates {
+            buckets: &self.buckets,
+            hash,
+            pos: if self.len == 0 {
+                None
+            } else {
+                Some(home(hash, self.buckets.len()))
+            },
+        }
     }
 
     fn hash(&self, mac: MacAddr) -> u32 {
@@ -152,6 +137,40 @@ impl MacIndex {
             }
             self.buckets[i] = bucket;
         }
+    }
+}
+
+/// Walks one probe run; as an iterator, yields the slab indices whose stored hash matches.
+pub(crate) struct Candidates<'a> {
+    buckets: &'a [Bucket],
+    hash: u32,
+    /// The next bucket to visit; `None` once the run has ended.
+    pos: Option<usize>,
+}
+
+impl Candidates<'_> {
+    /// The next occupied bucket of the run, whatever its hash.
+    fn next_bucket(&mut self) -> Option<usize> {
+        let cur = self.pos?;
+        if self.buckets[cur].is_empty() {
+            self.pos = None;
+            return None;
+        }
+        self.pos = Some(next(cur, self.buckets.len()));
+        Some(cur)
+    }
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        while let Some(i) = self.next_bucket() {
+            if self.buckets[i].hash == self.hash {
+                return Some(self.buckets[i].slot);
+            }
+        }
+        None
     }
 }
 

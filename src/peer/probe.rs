@@ -12,16 +12,19 @@ const MIN_BUCKETS: usize = 8;
 
 /// The high 32 bits of `hash`: what [`home`] uses, and what an index may store to find a
 /// bucket's home again without the key.
+#[inline]
 pub(crate) fn hash32(hash: u64) -> u32 {
     (hash >> 32) as u32
 }
 
 /// The first bucket to probe for `hash32` among `buckets` (at most 2³²) buckets.
+#[inline]
 pub(crate) fn home(hash32: u32, buckets: usize) -> usize {
     ((u64::from(hash32) * buckets as u64) >> 32) as usize
 }
 
 /// The bucket after `i`, wrapping around.
+#[inline]
 pub(crate) fn next(i: usize, buckets: usize) -> usize {
     if i + 1 == buckets { 0 } else { i + 1 }
 }

@@ -82,6 +82,11 @@ impl Slab {
             .reserve(additional.saturating_sub(self.free.len()));
     }
 
+    /// The index the next [`Slab::insert`] will use.
+    pub(crate) fn next_index(&self) -> u32 {
+        self.free.last().copied().unwrap_or(self.slots.len() as u32)
+    }
+
     /// Stores a new entry and returns its index.
     pub(crate) fn insert(&mut self, new: NewSlot) -> u32 {
         let (addr, flags) = match new.ip {

@@ -158,6 +158,7 @@ impl<'a> PeerRef<'a> {
         self.table.entry_ip(self.slot())
     }
     /// The endpoint MAC.
+    #[inline]
     pub fn mac(&self) -> MacAddr {
         self.mac
     }
@@ -428,18 +429,25 @@ impl PeerTable {
     // ---- lookups --------------------------------------------------------------------------
 
     /// The entry that answers for `ip`: the programmed one if any, else the oldest.
+    #[inline]
     pub fn get(&self, ip: IpAddr) -> Option<PeerRef<'_>> {
         let head = self.ip_head(ip)?;
         if head.single {
-            // The common case, answered from the index bucket alone.
+            // The common case, answered from the index bucket alone. Inlined into callers,
+            // so that independent lookups overlap their cache misses.
             return Some(PeerRef {
                 table: self,
                 idx: head.slot,
                 mac: head.mac,
             });
         }
+        self.answer_in_chain(head.slot)
+    }
+
+    /// The programmed entry of the IP chain at `head`, else the oldest.
+    fn answer_in_chain(&self, head: u32) -> Option<PeerRef<'_>> {
         let mut first = None;
-        for entry in self.entries_at(ip) {
+        for entry in self.chain(head, |s| s.next_ip) {
             if entry.is_programmed() {
                 return Some(entry);
             }
@@ -562,6 +570,7 @@ impl PeerTable {
         IpNet::new_assert(self.slab.ip(slot), prefix)
     }
 
+    #[inline]
     fn ip_head(&self, ip: IpAddr) -> Option<Head> {
         match ip {
             IpAddr::V4(v4) => self.by_ip4.get(v4).copied(),
@@ -648,10 +657,15 @@ impl PeerTable {
                 return Added::AlreadyPresent;
             }
         }
+        // Index the MAC before anything else: its probe does not depend on the IP probe
+        // above, so the two cache misses overlap instead of following each other.
+        let mac = v.mac;
+        let idx = self.slab.next_index();
+        self.by_mac.insert(mac, idx);
+
         let vtep = v.vtep.map_or(NIL, |addr| self.vteps.intern(addr));
         let vtep_head = self.vteps.get(vtep).map_or(NIL, |x| x.head);
-        let mac = v.mac;
-        let idx = self.slab.insert(NewSlot {
+        let stored = self.slab.insert(NewSlot {
             eid: v.eid,
             ip,
             mac,
@@ -659,6 +673,7 @@ impl PeerTable {
             vtep,
             vtep_next: vtep_head,
         });
+        debug_assert_eq!(stored, idx);
 
         // Per-VTEP list: push front.
         if let Some(x) = self.vteps.get_mut(vtep) {
@@ -699,8 +714,6 @@ impl PeerTable {
                 }
             }
         }
-
-        self.by_mac.insert(mac, idx);
 
         if vtep != NIL && !ip_has_programmed {
             self.program(idx, deltas);
@@ -809,14 +822,18 @@ impl PeerTable {
         s.vtep_next = NIL;
     }
 
-    /// Programmed entries sharing the FDB entry of slot `idx` (including `idx` if it is still
-    /// in the MAC chain and programmed).
-    fn fdb_users(&self, idx: u32) -> usize {
+    /// Whether a programmed entry other than `idx` uses the FDB entry (subnet, MAC, VTEP) of
+    /// entry `idx`: the FDB entry is added with its first user and removed with its last.
+    fn fdb_entry_shared(&self, idx: u32) -> bool {
         let s = self.slot(idx);
-        self.entries_with_mac(s.mac)
-            .map(|e| e.slot())
-            .filter(|e| e.is_programmed() && e.vtep == s.vtep && e.subnet == s.subnet)
-            .count()
+        self.by_mac.candidates(s.mac).any(|i| {
+            let other = self.slot(i);
+            i != idx
+                && other.is_programmed()
+                && other.mac == s.mac
+                && other.vtep == s.vtep
+                && other.subnet == s.subnet
+        })
     }
 
     fn neighbour_fields(&self, idx: u32) -> (IpNet, IpAddr, MacAddr, IpAddr) {
@@ -841,7 +858,7 @@ impl PeerTable {
             }
         }
         deltas.push(PeerDelta::NeighbourAdd { subnet, ip, mac });
-        if self.fdb_users(idx) == 1 {
+        if !self.fdb_entry_shared(idx) {
             deltas.push(PeerDelta::FdbAdd { subnet, mac, vtep });
         }
     }
@@ -851,7 +868,7 @@ impl PeerTable {
         let (subnet, ip, mac, vtep) = self.neighbour_fields(idx);
         let vtep_idx = self.slot(idx).vtep;
         self.slot_mut(idx).set_programmed(false);
-        if self.fdb_users(idx) == 0 {
+        if !self.fdb_entry_shared(idx) {
             deltas.push(PeerDelta::FdbRemove { subnet, mac, vtep });
         }
         deltas.push(PeerDelta::NeighbourRemove { subnet, ip, mac });
