@@ -298,6 +298,29 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
             start.elapsed()
         })
     });
+    // What any lookup that takes one cache miss costs here: hash the address as the IP index
+    // does, then read one 16-byte bucket of an array as large as that index (written, so its
+    // pages are real). The gap from this to lookup_ip/PeerTable is the table's own work; the
+    // gap from this to the target is the memory system's.
+    let mut buckets = 8u64;
+    while n * 4 > buckets * 3 {
+        buckets *= 2;
+    }
+    let floor: Vec<[u64; 2]> = (0..buckets).map(|i| [i, !i]).collect();
+    let hasher = foldhash::quality::RandomState::default();
+    g.bench_function("lookup_ip/one_miss_floor", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let i = next_key();
+                let hash = hasher.hash_one(ipv4(i).to_bits());
+                let home = ((hash >> 32) * buckets) >> 32;
+                black_box(floor[home as usize][0]);
+            }
+            start.elapsed()
+        })
+    });
+    drop(floor);
     g.bench_function("lookup_mac/PeerTable", |b| {
         b.iter_custom(|iters| {
             let start = Instant::now();

@@ -33,6 +33,10 @@
 //!   [`super::mac_index`]): a lookup by MAC costs an index miss and a slab read;
 //! * interned VTEPs, each with a doubly linked list of its entries ([`super::vtep`]).
 //!
+//! At a million entries grown one at a time that is 75.5 bytes of slab (72 bytes in a vector
+//! of 2²⁰ slots) + 33.5 (2²¹ IP buckets) + 16.8 (2²¹ MAC buckets) ≈ 126 bytes per entry;
+//! [`PeerTable::with_capacity`] sizes all three tightly (72 + 21.3 + 10.7 ≈ 104).
+//!
 //! The table never performs I/O; callers apply the returned deltas.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
