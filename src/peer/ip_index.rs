@@ -117,7 +117,7 @@ impl<K: IndexKey> IpIndex<K> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, key: K) -> Option<&Head> {
         self.position(key).map(|i| &self.buckets[i].head)
     }
@@ -166,7 +166,7 @@ impl<K: IndexKey> IpIndex<K> {
         self.len = 0;
     }
 
-    #[inline]
+    #[inline(always)]
     fn position(&self, key: K) -> Option<usize> {
         if self.len == 0 {
             return None;
