@@ -1,7 +1,8 @@
-//! Peer-table benchmarks: insert, lookup by IP, lookup by MAC, remove and a churn mix (50%
-//! lookups, 25% adds, 25% removes) at 10k, 100k and 1M entries, each next to a
-//! straightforward `HashMap<(Ipv4Addr, [u8; 6]), Entry>` baseline; plus the hasher choice
-//! (foldhash vs std SipHash) and memory per entry, measured with a counting allocator.
+//! Peer-table benchmarks: insert (growing from empty, and into a table made with
+//! `with_capacity`), lookup by IP, lookup by MAC, remove and a churn mix (50% lookups, 25%
+//! adds, 25% removes) at 10k, 100k and 1M entries, each next to a straightforward
+//! `HashMap<(Ipv4Addr, [u8; 6]), Entry>` baseline; plus the hasher choice (foldhash vs std
+//! SipHash) and memory per entry, measured with a counting allocator.
 //!
 //! `cargo bench --bench peer -- --warm-up-time 1 --measurement-time 3`
 //! Under `cargo test --benches` (criterion's smoke mode) only the 10k size runs.
@@ -63,13 +64,20 @@ fn vtep(i: u64) -> Ipv4Addr {
     Ipv4Addr::new(172, 16, (h >> 8) as u8, h as u8)
 }
 
-fn empty_table() -> PeerTable {
-    PeerTable::new(PeerTableConfig {
+fn config() -> PeerTableConfig {
+    PeerTableConfig {
         network: "bench".into(),
         subnets: vec!["10.0.0.0/8".parse().unwrap()],
         local_vtep: IpAddr::from([172, 31, 0, 1]),
-    })
-    .unwrap()
+    }
+}
+
+fn empty_table() -> PeerTable {
+    PeerTable::new(config()).unwrap()
+}
+
+fn presized_table(n: u64) -> PeerTable {
+    PeerTable::with_capacity(config(), n as usize).unwrap()
 }
 
 /// Uses the `_into` forms with one reused delta buffer, as a hot caller would.
@@ -129,24 +137,43 @@ fn net_bytes(region: &Region<'_, System>) -> isize {
     s.bytes_allocated as isize - s.bytes_deallocated as isize
 }
 
+/// Bytes per entry held by whatever `build` returns, as the counting allocator sees them.
+fn bytes_per_entry<T>(n: u64, build: impl FnOnce() -> T) -> f64 {
+    let region = Region::new(GLOBAL);
+    let built = build();
+    let bytes = net_bytes(&region) as f64 / n as f64;
+    drop(black_box(built));
+    bytes
+}
+
 fn report_memory(sizes: &[u64], keys: &Keys) {
     println!("memory per entry (counting allocator, {HOSTS} remote hosts, 64-hex endpoint ids):");
+    println!("  grown one insert at a time / made with with_capacity(n) first");
     for &n in sizes {
-        let region = Region::new(GLOBAL);
-        let mut t = empty_table();
-        fill(&mut t, keys, 0..n);
-        let table = net_bytes(&region) as f64 / n as f64;
-
-        let region = Region::new(GLOBAL);
-        let mut b = Baseline::new();
-        for i in 0..n {
-            baseline_insert(&mut b, keys, i);
-        }
-        let base = net_bytes(&region) as f64 / n as f64;
+        let grown = bytes_per_entry(n, || {
+            let mut t = empty_table();
+            fill(&mut t, keys, 0..n);
+            t
+        });
+        let presized = bytes_per_entry(n, || {
+            let mut t = presized_table(n);
+            fill(&mut t, keys, 0..n);
+            t
+        });
+        let base_grown = bytes_per_entry(n, || {
+            let mut b = Baseline::new();
+            (0..n).for_each(|i| baseline_insert(&mut b, keys, i));
+            b
+        });
+        let base_presized = bytes_per_entry(n, || {
+            let mut b = Baseline::with_capacity(n as usize);
+            (0..n).for_each(|i| baseline_insert(&mut b, keys, i));
+            b
+        });
         println!(
-            "  {n:>8} entries: PeerTable {table:6.1} B/entry, baseline HashMap {base:6.1} B/entry"
+            "  {n:>8} entries: PeerTable {grown:6.1} / {presized:6.1} B/entry, \
+             baseline HashMap {base_grown:6.1} / {base_presized:6.1} B/entry"
         );
-        black_box((t, b));
     }
 }
 
@@ -154,6 +181,7 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
     let mut g = c.benchmark_group(format!("peer/{n}"));
     g.sample_size(10);
     let order = shuffled(n);
+    let order_for_lookups = order.clone();
     let mut full = empty_table();
     fill(&mut full, keys, 0..n);
     let mut full_base = Baseline::new();
@@ -175,6 +203,29 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
     g.bench_function("insert/baseline", |b| {
         b.iter_batched(
             Baseline::new,
+            |mut m| {
+                for i in 0..n {
+                    baseline_insert(&mut m, keys, i);
+                }
+                m
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    // The same inserts into tables created (outside the timing) with room for all of them.
+    g.bench_function("insert_presized/PeerTable", |b| {
+        b.iter_batched(
+            || presized_table(n),
+            |mut t| {
+                fill(&mut t, keys, 0..n);
+                t
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("insert_presized/baseline", |b| {
+        b.iter_batched(
+            || Baseline::with_capacity(n as usize),
             |mut m| {
                 for i in 0..n {
                     baseline_insert(&mut m, keys, i);
@@ -214,14 +265,24 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
     });
 
     // Lookups walk a random permutation of all keys, so caches help as little as in life.
+    // They are independent of each other, as real lookups are, so the CPU may overlap their
+    // cache misses. The cursor wraps with a compare, not `%`: a division on the loop-carried
+    // dependency would be benchmark overhead.
     g.throughput(Throughput::Elements(1));
     let mut cursor = 0usize;
+    let mut next_key = move || {
+        let i = order_for_lookups[cursor];
+        cursor += 1;
+        if cursor == order_for_lookups.len() {
+            cursor = 0;
+        }
+        i
+    };
     g.bench_function("lookup_ip/PeerTable", |b| {
         b.iter_custom(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
-                let i = order[cursor];
-                cursor = (cursor + 1) % order.len();
+                let i = next_key();
                 black_box(full.get(IpAddr::V4(ipv4(i))).map(|e| e.mac()));
             }
             start.elapsed()
@@ -231,19 +292,40 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
         b.iter_custom(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
-                let i = order[cursor];
-                cursor = (cursor + 1) % order.len();
+                let i = next_key();
                 black_box(full_base.get(&(ipv4(i), mac(i).0)).map(|e| e.vtep));
             }
             start.elapsed()
         })
     });
+    // What any lookup that takes one cache miss costs here: hash the address as the IP index
+    // does, then read one 16-byte bucket of an array as large as that index (written, so its
+    // pages are real). The gap from this to lookup_ip/PeerTable is the table's own work; the
+    // gap from this to the target is the memory system's.
+    let mut buckets = 8u64;
+    while n * 4 > buckets * 3 {
+        buckets *= 2;
+    }
+    let floor: Vec<[u64; 2]> = (0..buckets).map(|i| [i, !i]).collect();
+    let hasher = foldhash::quality::RandomState::default();
+    g.bench_function("lookup_ip/one_miss_floor", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let i = next_key();
+                let hash = hasher.hash_one(ipv4(i).to_bits());
+                let home = ((hash >> 32) * buckets) >> 32;
+                black_box(floor[home as usize][0]);
+            }
+            start.elapsed()
+        })
+    });
+    drop(floor);
     g.bench_function("lookup_mac/PeerTable", |b| {
         b.iter_custom(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
-                let i = order[cursor];
-                cursor = (cursor + 1) % order.len();
+                let i = next_key();
                 black_box(full.get_by_mac(mac(i)).map(|e| e.ip()));
             }
             start.elapsed()
@@ -311,17 +393,26 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
     g.finish();
 }
 
-/// The table hashes with foldhash; this is what std's SipHash would cost on the same keys.
+/// The IP index hashes an IPv4 address as its 32 bits with seeded foldhash `quality`; this
+/// compares that with foldhash `fast` and std's SipHash on the `IpAddr` itself.
 fn bench_hashers(c: &mut Criterion) {
     let mut g = c.benchmark_group("peer/hash_ip");
-    let fold = foldhash::fast::RandomState::default();
+    let fast = foldhash::fast::RandomState::default();
+    let quality = foldhash::quality::RandomState::default();
     let sip = std::collections::hash_map::RandomState::new();
     let ips: Vec<IpAddr> = (0..1024).map(|i| IpAddr::V4(ipv4(i))).collect();
+    let bits: Vec<u32> = (0..1024).map(|i| ipv4(i).to_bits()).collect();
     g.throughput(Throughput::Elements(ips.len() as u64));
+    g.bench_function(BenchmarkId::new("foldhash_quality_u32", 1024), |b| {
+        b.iter(|| {
+            bits.iter()
+                .fold(0u64, |acc, ip| acc ^ quality.hash_one(black_box(ip)))
+        })
+    });
     g.bench_function(BenchmarkId::new("foldhash", 1024), |b| {
         b.iter(|| {
             ips.iter()
-                .fold(0u64, |acc, ip| acc ^ fold.hash_one(black_box(ip)))
+                .fold(0u64, |acc, ip| acc ^ fast.hash_one(black_box(ip)))
         })
     });
     g.bench_function(BenchmarkId::new("siphash", 1024), |b| {

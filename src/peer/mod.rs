@@ -11,7 +11,11 @@ mod delta;
 mod eid;
 mod error;
 mod event;
+mod ip_index;
+mod mac_index;
+mod probe;
 mod record;
+mod slab;
 mod table;
 mod vtep;
 

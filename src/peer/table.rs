@@ -16,22 +16,31 @@
 //!
 //! * Entries are keyed by IP *address*: the kernel holds one neighbour per address, so an
 //!   address reachable under two prefix lengths (overlapping subnets) is still one key.
-//! * Entries sharing a MAC are chained; MAC lookups and FDB refcounts walk that chain, which
-//!   has one entry except during transient duplicates (Docker derives MACs from IPs).
+//! * The MAC index holds one item per entry; MAC lookups and FDB refcounts visit the items
+//!   with the MAC's hash, normally one (Docker derives MACs from IPs; duplicates are
+//!   transient).
 //! * Deltas follow moby's addNeighbor/deleteNeighbor: add = tunnel, neighbour, FDB; remove = FDB,
 //!   neighbour, tunnel. (Newer moby deletes the neighbour before the FDB entry; both orders
 //!   leave the same window of dropped frames, and the tunnel goes last in both.)
 //!
-//! Layout for a million entries: a slab of 88-byte entries plus two `HashTable<u32>` indexes
-//! holding only slab indices (keys are read from the slab), about 113 bytes per entry.
+//! Layout, sized for a million entries in at most 128 bytes each (see `BENCHMARKS.md`):
+//! * a slab of 72-byte entries under stable `u32` indices ([`super::slab`]);
+//! * per address family, an open-addressing IP index whose 16-byte buckets hold the address,
+//!   the oldest entry's index and MAC, and whether it is the only entry
+//!   ([`super::ip_index`]): a lookup by IP in the usual one-entry case touches one index
+//!   cache line and no entry;
+//! * an open-addressing MAC multimap of 8-byte buckets (slab index and 32 hash bits,
+//!   [`super::mac_index`]): a lookup by MAC costs an index miss and a slab read;
+//! * interned VTEPs, each with a doubly linked list of its entries ([`super::vtep`]).
+//!
+//! At a million entries grown one at a time that is 75.5 bytes of slab (72 bytes in a vector
+//! of 2²⁰ slots) + 33.5 (2²¹ IP buckets) + 16.8 (2²¹ MAC buckets) ≈ 126 bytes per entry;
+//! [`PeerTable::with_capacity`] sizes all three tightly (72 + 21.3 + 10.7 ≈ 104).
 //!
 //! The table never performs I/O; callers apply the returned deltas.
 
-use std::hash::BuildHasher;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use foldhash::fast::RandomState;
-use hashbrown::HashTable;
 use ipnet::IpNet;
 
 use crate::wire::MacAddr;
@@ -39,7 +48,10 @@ use crate::wire::MacAddr;
 use super::delta::coalesce;
 use super::eid::EndpointId;
 use super::event::{EventOutcome, PeerEvent};
-use super::vtep::{NIL, VtepIdx, Vteps};
+use super::ip_index::{Head, IpIndex};
+use super::mac_index::MacIndex;
+use super::slab::{NewSlot, Slab, Slot};
+use super::vtep::{NIL, Vteps};
 use super::{PeerDelta, PeerError};
 
 /// What a peer table needs to know about its network.
@@ -95,35 +107,6 @@ pub struct VtepInfo {
     pub programmed: u32,
 }
 
-const PROGRAMMED: u8 = 1;
-
-/// One entry. Kept small (88 bytes): the table is sized for a million of them.
-#[derive(Clone)]
-struct Slot {
-    ip: IpNet,
-    eid: EndpointId,
-    mac: MacAddr,
-    flags: u8,
-    subnet: u16,
-    /// Interned VTEP, or [`NIL`] for a local entry.
-    vtep: VtepIdx,
-    /// Next entry with the same IP, in insertion order.
-    next_ip: u32,
-    /// Next entry with the same MAC.
-    next_mac: u32,
-    vtep_prev: u32,
-    vtep_next: u32,
-}
-
-impl Slot {
-    fn is_programmed(&self) -> bool {
-        self.flags & PROGRAMMED != 0
-    }
-    fn is_local(&self) -> bool {
-        self.vtep == NIL
-    }
-}
-
 /// A validated (eid, ip, mac, vtep) tuple.
 struct Valid {
     eid: EndpointId,
@@ -137,25 +120,21 @@ struct Valid {
 #[derive(Clone)]
 pub struct PeerTable {
     config: PeerTableConfig,
-    slots: Vec<Option<Slot>>,
-    free: Vec<u32>,
-    len: usize,
-    /// Endpoint IP → first (oldest) entry with that IP.
-    by_ip: HashTable<u32>,
-    /// MAC → one entry with that MAC (the others follow `next_mac`).
-    by_mac: HashTable<u32>,
+    slab: Slab,
+    /// IPv4 endpoint address → oldest entry with that address.
+    by_ip4: IpIndex<Ipv4Addr>,
+    /// IPv6 endpoint address → oldest entry with that address.
+    by_ip6: IpIndex<Ipv6Addr>,
+    /// MAC → its entries.
+    by_mac: MacIndex,
     vteps: Vteps,
-    /// foldhash: the keys come from the cluster's authenticated gossip, and a per-table
-    /// random seed still makes collisions unpredictable; it is several times faster than
-    /// SipHash on these small keys (see `benches/peer.rs`).
-    hasher: RandomState,
 }
 
 impl std::fmt::Debug for PeerTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PeerTable")
             .field("network", &self.config.network)
-            .field("entries", &self.len)
+            .field("entries", &self.len())
             .finish_non_exhaustive()
     }
 }
@@ -164,37 +143,44 @@ impl std::fmt::Debug for PeerTable {
 #[derive(Clone, Copy)]
 pub struct PeerRef<'a> {
     table: &'a PeerTable,
-    slot: &'a Slot,
+    idx: u32,
+    /// Copied out when the view is made, so that a lookup by IP answered from the IP index
+    /// can report the MAC without reading the entry.
+    mac: MacAddr,
 }
 
 impl<'a> PeerRef<'a> {
+    fn slot(&self) -> &'a Slot {
+        self.table.slab.get(self.idx)
+    }
     /// The endpoint id.
     pub fn eid(&self) -> &'a EndpointId {
-        &self.slot.eid
+        &self.slot().eid
     }
     /// The endpoint IP with its prefix length.
     pub fn ip(&self) -> IpNet {
-        self.slot.ip
+        self.table.entry_ip(self.slot())
     }
     /// The endpoint MAC.
+    #[inline]
     pub fn mac(&self) -> MacAddr {
-        self.slot.mac
+        self.mac
     }
     /// The remote host's VTEP; `None` for a local endpoint.
     pub fn vtep(&self) -> Option<IpAddr> {
-        self.table.vteps.get(self.slot.vtep).map(|v| v.addr)
+        self.table.vteps.get(self.slot().vtep).map(|v| v.addr)
     }
     /// Whether this is a local endpoint.
     pub fn is_local(&self) -> bool {
-        self.slot.is_local()
+        self.slot().is_local()
     }
     /// Whether this entry is the one programmed into the kernel for its IP.
     pub fn is_programmed(&self) -> bool {
-        self.slot.is_programmed()
+        self.slot().is_programmed()
     }
     /// The subnet of the network the IP belongs to.
     pub fn subnet(&self) -> IpNet {
-        self.table.config.subnets[self.slot.subnet as usize]
+        self.table.config.subnets[self.slot().subnet as usize]
     }
 }
 
@@ -236,14 +222,20 @@ impl PeerTable {
         }
         Ok(PeerTable {
             config,
-            slots: Vec::new(),
-            free: Vec::new(),
-            len: 0,
-            by_ip: HashTable::new(),
-            by_mac: HashTable::new(),
+            slab: Slab::default(),
+            by_ip4: IpIndex::default(),
+            by_ip6: IpIndex::default(),
+            by_mac: MacIndex::default(),
             vteps: Vteps::default(),
-            hasher: RandomState::default(),
         })
+    }
+
+    /// An empty table with room for `capacity` entries, so that filling it never rehashes
+    /// or moves the entry storage (see [`PeerTable::reserve`]).
+    pub fn with_capacity(config: PeerTableConfig, capacity: usize) -> Result<Self, PeerError> {
+        let mut table = PeerTable::new(config)?;
+        table.reserve(capacity);
+        Ok(table)
     }
 
     /// The configuration the table was built with.
@@ -253,24 +245,25 @@ impl PeerTable {
 
     /// Number of entries (local and remote, programmed or waiting).
     pub fn len(&self) -> usize {
-        self.len
+        self.slab.len()
     }
 
     /// Whether the table has no entries.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
-    /// Reserves room for `additional` more entries.
+    /// Reserves room for `additional` more entries. The IP index of each address family
+    /// that the network's subnets use gets room for `additional` more addresses.
     pub fn reserve(&mut self, additional: usize) {
-        self.slots
-            .reserve(additional.saturating_sub(self.free.len()));
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        self.by_ip.reserve(additional, |&i| {
-            hash_ip(hasher, slot_at(slots, i).ip.addr())
-        });
-        self.by_mac
-            .reserve(additional, |&i| hash_mac(hasher, slot_at(slots, i).mac));
+        self.slab.reserve(additional);
+        if self.config.subnets.iter().any(|s| s.addr().is_ipv4()) {
+            self.by_ip4.reserve(additional);
+        }
+        if self.config.subnets.iter().any(|s| s.addr().is_ipv6()) {
+            self.by_ip6.reserve(additional);
+        }
+        self.by_mac.reserve(additional);
     }
 
     // ---- mutations ------------------------------------------------------------------------
@@ -420,18 +413,18 @@ impl PeerTable {
     /// the network implies).
     pub fn clear(&mut self) -> Vec<PeerDelta> {
         let mut deltas = Vec::new();
-        for i in 0..self.slots.len() as u32 {
-            if self.slots[i as usize]
-                .as_ref()
-                .is_some_and(Slot::is_programmed)
-            {
-                self.unprogram(i, &mut deltas);
-            }
+        let programmed: Vec<u32> = self
+            .slab
+            .iter()
+            .filter(|(_, s)| s.is_programmed())
+            .map(|(i, _)| i)
+            .collect();
+        for i in programmed {
+            self.unprogram(i, &mut deltas);
         }
-        self.slots.clear();
-        self.free.clear();
-        self.len = 0;
-        self.by_ip.clear();
+        self.slab.clear();
+        self.by_ip4.clear();
+        self.by_ip6.clear();
         self.by_mac.clear();
         self.vteps = Vteps::default();
         deltas
@@ -440,9 +433,41 @@ impl PeerTable {
     // ---- lookups --------------------------------------------------------------------------
 
     /// The entry that answers for `ip`: the programmed one if any, else the oldest.
+    // The IPv4 one-entry case is inlined into callers (a few dozen instructions), so that
+    // independent lookups in a caller's loop overlap their cache misses: 1.5–1.8× faster
+    // than a call in `benches/peer.rs` (10k to 1M entries).
+    #[inline(always)]
     pub fn get(&self, ip: IpAddr) -> Option<PeerRef<'_>> {
+        let head = match ip {
+            IpAddr::V4(v4) => *self.by_ip4.get(v4)?,
+            IpAddr::V6(v6) => return self.get_v6(v6),
+        };
+        self.answer(head)
+    }
+
+    #[inline(never)]
+    fn get_v6(&self, ip: Ipv6Addr) -> Option<PeerRef<'_>> {
+        self.answer(*self.by_ip6.get(ip)?)
+    }
+
+    #[inline(always)]
+    fn answer(&self, head: Head) -> Option<PeerRef<'_>> {
+        if head.single {
+            // Answered from the index bucket alone.
+            return Some(PeerRef {
+                table: self,
+                idx: head.slot,
+                mac: head.mac,
+            });
+        }
+        self.answer_in_chain(head.slot)
+    }
+
+    /// The programmed entry of the IP chain at `head`, else the oldest.
+    #[inline(never)]
+    fn answer_in_chain(&self, head: u32) -> Option<PeerRef<'_>> {
         let mut first = None;
-        for entry in self.entries_at(ip) {
+        for entry in self.chain(head, |s| s.next_ip) {
             if entry.is_programmed() {
                 return Some(entry);
             }
@@ -453,7 +478,7 @@ impl PeerTable {
 
     /// Every entry holding `ip`, oldest first (more than one only transiently).
     pub fn entries_at(&self, ip: IpAddr) -> impl Iterator<Item = PeerRef<'_>> + '_ {
-        let head = self.ip_head(ip).unwrap_or(NIL);
+        let head = self.ip_head(ip).map_or(NIL, |h| h.slot);
         self.chain(head, |s| s.next_ip)
     }
 
@@ -471,16 +496,23 @@ impl PeerTable {
 
     /// Every entry with `mac`.
     pub fn entries_with_mac(&self, mac: MacAddr) -> impl Iterator<Item = PeerRef<'_>> + '_ {
-        let head = self.mac_head(mac).unwrap_or(NIL);
-        self.chain(head, |s| s.next_mac)
+        self.by_mac
+            .candidates(mac)
+            .filter(move |&i| self.slab.get(i).mac == mac)
+            .map(move |i| PeerRef {
+                table: self,
+                idx: i,
+                mac,
+            })
     }
 
     /// Every entry, in storage order.
     pub fn iter(&self) -> impl Iterator<Item = PeerRef<'_>> + '_ {
-        self.slots
-            .iter()
-            .flatten()
-            .map(move |slot| PeerRef { table: self, slot })
+        self.slab.iter().map(move |(i, slot)| PeerRef {
+            table: self,
+            idx: i,
+            mac: slot.mac,
+        })
     }
 
     /// Every programmed entry: exactly the neighbour entries in the kernel.
@@ -523,7 +555,7 @@ impl PeerTable {
             return 0;
         };
         self.entries_with_mac(mac)
-            .filter(|e| e.is_programmed() && e.slot.vtep == v)
+            .filter(|e| e.is_programmed() && e.slot().vtep == v)
             .count() as u32
     }
 
@@ -532,36 +564,45 @@ impl PeerTable {
     fn chain(&self, head: u32, next: fn(&Slot) -> u32) -> impl Iterator<Item = PeerRef<'_>> + '_ {
         let mut cur = head;
         std::iter::from_fn(move || {
-            let slot = self.slots.get(cur as usize)?.as_ref()?;
+            let slot = self.slab.try_get(cur)?;
+            let entry = PeerRef {
+                table: self,
+                idx: cur,
+                mac: slot.mac,
+            };
             cur = next(slot);
-            Some(PeerRef { table: self, slot })
+            Some(entry)
         })
     }
 
     fn slot(&self, i: u32) -> &Slot {
-        slot_at(&self.slots, i)
+        self.slab.get(i)
     }
 
     fn slot_mut(&mut self, i: u32) -> &mut Slot {
-        slot_at_mut(&mut self.slots, i)
+        self.slab.get_mut(i)
     }
 
-    fn ip_head(&self, ip: IpAddr) -> Option<u32> {
-        let slots = &self.slots;
-        self.by_ip
-            .find(hash_ip(&self.hasher, ip), |&i| {
-                slot_at(slots, i).ip.addr() == ip
-            })
-            .copied()
+    /// The entry's IP with its subnet's prefix length.
+    fn entry_ip(&self, slot: &Slot) -> IpNet {
+        let prefix = self.config.subnets[slot.subnet as usize].prefix_len();
+        // The subnet contains the address (checked on insert), so the prefix length fits.
+        IpNet::new_assert(self.slab.ip(slot), prefix)
     }
 
-    fn mac_head(&self, mac: MacAddr) -> Option<u32> {
-        let slots = &self.slots;
-        self.by_mac
-            .find(hash_mac(&self.hasher, mac), |&i| {
-                slot_at(slots, i).mac == mac
-            })
-            .copied()
+    #[inline]
+    fn ip_head(&self, ip: IpAddr) -> Option<Head> {
+        match ip {
+            IpAddr::V4(v4) => self.by_ip4.get(v4).copied(),
+            IpAddr::V6(v6) => self.by_ip6.get(v6).copied(),
+        }
+    }
+
+    fn ip_head_mut(&mut self, ip: IpAddr) -> Option<&mut Head> {
+        match ip {
+            IpAddr::V4(v4) => self.by_ip4.get_mut(v4),
+            IpAddr::V6(v6) => self.by_ip6.get_mut(v6),
+        }
     }
 
     fn validate(
@@ -610,16 +651,17 @@ impl PeerTable {
         })
     }
 
-    /// The entry equal to `v` in the IP chain starting at `head`.
-    fn find_valid(&self, v: &Valid, head: Option<u32>) -> Option<u32> {
+    /// The entry equal to `v` in the IP chain starting at `head`. Every entry of the chain
+    /// has `v`'s address, so the address itself is not compared.
+    fn find_valid(&self, v: &Valid, head: u32) -> Option<u32> {
         let vtep = match v.vtep {
             Some(addr) => self.vteps.find(addr)?,
             None => NIL,
         };
-        let mut cur = head.unwrap_or(NIL);
+        let mut cur = head;
         while cur != NIL {
             let s = self.slot(cur);
-            if s.vtep == vtep && s.mac == v.mac && s.ip == v.ip && s.eid == v.eid {
+            if s.vtep == vtep && s.mac == v.mac && s.subnet == v.subnet && s.eid == v.eid {
                 return Some(cur);
             }
             cur = s.next_ip;
@@ -630,34 +672,28 @@ impl PeerTable {
     fn insert_valid(&mut self, v: Valid, deltas: &mut Vec<PeerDelta>) -> Added {
         let ip = v.ip.addr();
         let ip_head = self.ip_head(ip);
-        if self.find_valid(&v, ip_head).is_some() {
-            return Added::AlreadyPresent;
+        if let Some(head) = ip_head {
+            if self.find_valid(&v, head.slot).is_some() {
+                return Added::AlreadyPresent;
+            }
         }
+        // Index the MAC before anything else: its probe does not depend on the IP probe
+        // above, so the two cache misses overlap instead of following each other.
+        let mac = v.mac;
+        let idx = self.slab.next_index();
+        self.by_mac.insert(mac, idx);
+
         let vtep = v.vtep.map_or(NIL, |addr| self.vteps.intern(addr));
         let vtep_head = self.vteps.get(vtep).map_or(NIL, |x| x.head);
-        let slot = Slot {
-            ip: v.ip,
+        let stored = self.slab.insert(NewSlot {
             eid: v.eid,
-            mac: v.mac,
-            flags: 0,
+            ip,
+            mac,
             subnet: v.subnet,
             vtep,
-            next_ip: NIL,
-            next_mac: NIL,
-            vtep_prev: NIL,
             vtep_next: vtep_head,
-        };
-        let idx = match self.free.pop() {
-            Some(idx) => {
-                self.slots[idx as usize] = Some(slot);
-                idx
-            }
-            None => {
-                self.slots.push(Some(slot));
-                (self.slots.len() - 1) as u32
-            }
-        };
-        self.len += 1;
+        });
+        debug_assert_eq!(stored, idx);
 
         // Per-VTEP list: push front.
         if let Some(x) = self.vteps.get_mut(vtep) {
@@ -672,7 +708,7 @@ impl PeerTable {
         let mut ip_has_programmed = false;
         match ip_head {
             Some(head) => {
-                let mut tail = head;
+                let mut tail = head.slot;
                 loop {
                     let s = self.slot(tail);
                     ip_has_programmed |= s.is_programmed();
@@ -682,28 +718,20 @@ impl PeerTable {
                     tail = s.next_ip;
                 }
                 self.slot_mut(tail).next_ip = idx;
+                if let Some(head) = self.ip_head_mut(ip) {
+                    head.single = false;
+                }
             }
             None => {
-                let (slots, hasher) = (&self.slots, &self.hasher);
-                self.by_ip.insert_unique(hash_ip(hasher, ip), idx, |&i| {
-                    hash_ip(hasher, slot_at(slots, i).ip.addr())
-                });
-            }
-        }
-
-        // Per-MAC chain: insert right after the head.
-        match self.mac_head(v.mac) {
-            Some(head) => {
-                let after = self.slot(head).next_mac;
-                self.slot_mut(idx).next_mac = after;
-                self.slot_mut(head).next_mac = idx;
-            }
-            None => {
-                let (slots, hasher) = (&self.slots, &self.hasher);
-                self.by_mac
-                    .insert_unique(hash_mac(hasher, v.mac), idx, |&i| {
-                        hash_mac(hasher, slot_at(slots, i).mac)
-                    });
+                let head = Head {
+                    slot: idx,
+                    mac,
+                    single: true,
+                };
+                match ip {
+                    IpAddr::V4(v4) => self.by_ip4.insert_new(v4, head),
+                    IpAddr::V6(v6) => self.by_ip6.insert_new(v6, head),
+                }
             }
         }
 
@@ -714,10 +742,14 @@ impl PeerTable {
     }
 
     fn remove_valid(&mut self, v: &Valid, deltas: &mut Vec<PeerDelta>) -> Removed {
-        let Some(idx) = self.find_valid(v, self.ip_head(v.ip.addr())) else {
+        let ip = v.ip.addr();
+        let Some(idx) = self
+            .ip_head(ip)
+            .and_then(|head| self.find_valid(v, head.slot))
+        else {
             return Removed::NotFound;
         };
-        self.unlink_ip(idx);
+        self.unlink_ip(ip, idx);
         self.unlink_mac(idx);
         self.unlink_vtep(idx);
 
@@ -725,7 +757,7 @@ impl PeerTable {
         if self.slot(idx).is_programmed() {
             self.unprogram(idx, deltas);
             // The oldest surviving remote entry takes over; local survivors need nothing.
-            let mut cur = self.ip_head(v.ip.addr()).unwrap_or(NIL);
+            let mut cur = self.ip_head(ip).map_or(NIL, |h| h.slot);
             while cur != NIL && self.slot(cur).is_local() {
                 cur = self.slot(cur).next_ip;
             }
@@ -735,9 +767,7 @@ impl PeerTable {
         }
 
         let vtep = self.slot(idx).vtep;
-        self.slots[idx as usize] = None;
-        self.free.push(idx);
-        self.len -= 1;
+        self.slab.remove(idx);
         if let Some(x) = self.vteps.get_mut(vtep) {
             x.entries -= 1;
             self.vteps.release_if_unused(vtep);
@@ -746,30 +776,50 @@ impl PeerTable {
         Removed::Removed
     }
 
-    fn unlink_ip(&mut self, idx: u32) {
-        let ip = self.slot(idx).ip.addr();
-        let hash = hash_ip(&self.hasher, ip);
-        unlink(
-            &mut self.by_ip,
-            &mut self.slots,
-            hash,
-            |s| s.ip.addr() == ip,
-            |s| &mut s.next_ip,
-            idx,
-        );
+    /// Unlinks entry `idx` from the chain of `ip`, keeping the index bucket's copy of the
+    /// head (index, MAC, only-entry flag) exact.
+    fn unlink_ip(&mut self, ip: IpAddr, idx: u32) {
+        let successor = std::mem::replace(&mut self.slot_mut(idx).next_ip, NIL);
+        let Some(head) = self.ip_head(ip) else {
+            return;
+        };
+        if head.slot == idx {
+            if successor == NIL {
+                match ip {
+                    IpAddr::V4(v4) => self.by_ip4.remove(v4),
+                    IpAddr::V6(v6) => self.by_ip6.remove(v6),
+                };
+                return;
+            }
+            let s = self.slot(successor);
+            let new_head = Head {
+                slot: successor,
+                mac: s.mac,
+                single: s.next_ip == NIL,
+            };
+            if let Some(head) = self.ip_head_mut(ip) {
+                *head = new_head;
+            }
+            return;
+        }
+        let mut cur = head.slot;
+        while cur != NIL {
+            let link = &mut self.slot_mut(cur).next_ip;
+            if *link == idx {
+                *link = successor;
+                break;
+            }
+            cur = *link;
+        }
+        let single = self.slot(head.slot).next_ip == NIL;
+        if let Some(head) = self.ip_head_mut(ip) {
+            head.single = single;
+        }
     }
 
     fn unlink_mac(&mut self, idx: u32) {
         let mac = self.slot(idx).mac;
-        let hash = hash_mac(&self.hasher, mac);
-        unlink(
-            &mut self.by_mac,
-            &mut self.slots,
-            hash,
-            |s| s.mac == mac,
-            |s| &mut s.next_mac,
-            idx,
-        );
+        self.by_mac.remove(mac, idx);
     }
 
     fn unlink_vtep(&mut self, idx: u32) {
@@ -792,13 +842,18 @@ impl PeerTable {
         s.vtep_next = NIL;
     }
 
-    /// Programmed entries sharing the FDB entry of slot `idx` (including `idx` if it is still
-    /// in the MAC chain and programmed).
-    fn fdb_users(&self, idx: u32) -> usize {
+    /// Whether a programmed entry other than `idx` uses the FDB entry (subnet, MAC, VTEP) of
+    /// entry `idx`: the FDB entry is added with its first user and removed with its last.
+    fn fdb_entry_shared(&self, idx: u32) -> bool {
         let s = self.slot(idx);
-        self.entries_with_mac(s.mac)
-            .filter(|e| e.is_programmed() && e.slot.vtep == s.vtep && e.slot.subnet == s.subnet)
-            .count()
+        self.by_mac.candidates(s.mac).any(|i| {
+            let other = self.slot(i);
+            i != idx
+                && other.is_programmed()
+                && other.mac == s.mac
+                && other.vtep == s.vtep
+                && other.subnet == s.subnet
+        })
     }
 
     fn neighbour_fields(&self, idx: u32) -> (IpNet, IpAddr, MacAddr, IpAddr) {
@@ -808,14 +863,14 @@ impl PeerTable {
             .vteps
             .get(s.vtep)
             .map_or(self.config.local_vtep, |v| v.addr);
-        (subnet, s.ip.addr(), s.mac, vtep)
+        (subnet, self.slab.ip(s), s.mac, vtep)
     }
 
     /// Programs remote entry `idx`: tunnel (first user), neighbour, FDB (first user).
     fn program(&mut self, idx: u32, deltas: &mut Vec<PeerDelta>) {
         let (subnet, ip, mac, vtep) = self.neighbour_fields(idx);
         let vtep_idx = self.slot(idx).vtep;
-        self.slot_mut(idx).flags |= PROGRAMMED;
+        self.slot_mut(idx).set_programmed(true);
         if let Some(v) = self.vteps.get_mut(vtep_idx) {
             v.programmed += 1;
             if v.programmed == 1 {
@@ -823,7 +878,7 @@ impl PeerTable {
             }
         }
         deltas.push(PeerDelta::NeighbourAdd { subnet, ip, mac });
-        if self.fdb_users(idx) == 1 {
+        if !self.fdb_entry_shared(idx) {
             deltas.push(PeerDelta::FdbAdd { subnet, mac, vtep });
         }
     }
@@ -832,8 +887,8 @@ impl PeerTable {
     fn unprogram(&mut self, idx: u32, deltas: &mut Vec<PeerDelta>) {
         let (subnet, ip, mac, vtep) = self.neighbour_fields(idx);
         let vtep_idx = self.slot(idx).vtep;
-        self.slot_mut(idx).flags &= !PROGRAMMED;
-        if self.fdb_users(idx) == 0 {
+        self.slot_mut(idx).set_programmed(false);
+        if !self.fdb_entry_shared(idx) {
             deltas.push(PeerDelta::FdbRemove { subnet, mac, vtep });
         }
         deltas.push(PeerDelta::NeighbourRemove { subnet, ip, mac });
@@ -846,39 +901,6 @@ impl PeerTable {
     }
 }
 
-/// Unlinks entry `idx` from the singly linked chain (via `next`) whose head `index` maps to
-/// (`hash`, `same_key`), with one probe of the index.
-fn unlink(
-    index: &mut HashTable<u32>,
-    slots: &mut [Option<Slot>],
-    hash: u64,
-    same_key: impl Fn(&Slot) -> bool,
-    next: fn(&mut Slot) -> &mut u32,
-    idx: u32,
-) {
-    let successor = std::mem::replace(next(slot_at_mut(slots, idx)), NIL);
-    let mut cur = match index.find_entry(hash, |&i| same_key(slot_at(slots, i))) {
-        Ok(head) if *head.get() == idx => {
-            if successor == NIL {
-                head.remove();
-            } else {
-                *head.into_mut() = successor;
-            }
-            return;
-        }
-        Ok(head) => *head.get(),
-        Err(_) => return,
-    };
-    while cur != NIL {
-        let link = next(slot_at_mut(slots, cur));
-        if *link == idx {
-            *link = successor;
-            return;
-        }
-        cur = *link;
-    }
-}
-
 /// Runs an `_into` mutation with a fresh buffer.
 fn with_changes<O>(
     f: impl FnOnce(&mut Vec<PeerDelta>) -> Result<O, PeerError>,
@@ -886,47 +908,4 @@ fn with_changes<O>(
     let mut deltas = Vec::new();
     let outcome = f(&mut deltas)?;
     Ok(Changes { outcome, deltas })
-}
-
-/// Hashes an IP as one integer (IPv4 as its 32 bits): one foldhash round instead of the
-/// discriminant-plus-slice walk of `IpAddr`'s `Hash`.
-fn hash_ip(hasher: &RandomState, ip: IpAddr) -> u64 {
-    match ip {
-        IpAddr::V4(v4) => hasher.hash_one(v4.to_bits()),
-        IpAddr::V6(v6) => hasher.hash_one(v6.to_bits()),
-    }
-}
-
-fn hash_mac(hasher: &RandomState, mac: MacAddr) -> u64 {
-    let [a, b, c, d, e, f] = mac.0;
-    hasher.hash_one(u64::from_be_bytes([0, 0, a, b, c, d, e, f]))
-}
-
-fn slot_at_mut(slots: &mut [Option<Slot>], i: u32) -> &mut Slot {
-    match slots.get_mut(i as usize) {
-        Some(Some(slot)) => slot,
-        _ => unreachable!("peer table index {i} points at a free slot"),
-    }
-}
-
-fn slot_at(slots: &[Option<Slot>], i: u32) -> &Slot {
-    match slots.get(i as usize) {
-        Some(Some(slot)) => slot,
-        _ => unreachable!("peer table index {i} points at a free slot"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entries_stay_compact() {
-        // The memory budget (≤ 128 B/entry at 1M entries, two index tables included) depends on it.
-        assert!(
-            size_of::<Option<Slot>>() <= 88,
-            "{}",
-            size_of::<Option<Slot>>()
-        );
-    }
 }
