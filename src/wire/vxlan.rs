@@ -296,8 +296,10 @@ impl VxlanRepr {
                 next_protocol: (flags & GPE_NEXT_PROTOCOL != 0).then_some(GpeProtocol(h[3])),
             }),
         };
+        // One 8-byte load for the VNI, not three byte loads.
+        let word = u64::from_be_bytes(*h);
         VxlanRepr {
-            vni: Vni(u32::from_be_bytes([0, h[4], h[5], h[6]])),
+            vni: Vni((word >> 8) as u32 & Vni::MAX),
             ext,
         }
     }
