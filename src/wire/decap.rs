@@ -254,9 +254,9 @@ impl Decapsulator {
     /// into the caller's receive loop: it is the per-packet hot path.
     ///
     /// Packets shaped like nearly all VXLAN traffic (IPv4 without options, not a fragment,
-    /// no GPE) take [`decap_v4_fast`](Self::decap_v4_fast); everything else, and every
-    /// packet that fails a check, goes through the out-of-line general path, which alone
-    /// builds the typed error. Both accept exactly the same packets with the same result.
+    /// no GPE) take a fast path; everything else, and every packet that fails a check, goes
+    /// through the out-of-line general path, which alone builds the typed error. Both accept
+    /// exactly the same packets with the same result.
     #[inline(always)]
     pub fn decap<'a>(&self, pkt: &'a [u8]) -> Result<Decapsulated<'a>, DecapError> {
         match self.decap_v4_fast(pkt) {
