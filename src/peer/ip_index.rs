@@ -22,6 +22,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use foldhash::quality::RandomState;
 
+use crate::sys::hugepages::{copied_vec, filled_vec};
 use crate::wire::MacAddr;
 
 use super::probe::{grown_buckets, hash32, home, may_fill, next};
@@ -86,11 +87,21 @@ impl<K: IndexKey> Bucket<K> {
 }
 
 /// Address → [`Head`] (see the module documentation).
-#[derive(Clone)]
 pub(crate) struct IpIndex<K> {
     buckets: Vec<Bucket<K>>,
     len: usize,
     hasher: RandomState,
+}
+
+impl<K: IndexKey> Clone for IpIndex<K> {
+    /// Copies into memory advised for huge pages, as the original's was.
+    fn clone(&self) -> Self {
+        IpIndex {
+            buckets: copied_vec(&self.buckets),
+            len: self.len,
+            hasher: self.hasher.clone(),
+        }
+    }
 }
 
 impl<K: IndexKey> Default for IpIndex<K> {
@@ -191,7 +202,7 @@ impl<K: IndexKey> IpIndex<K> {
     }
 
     fn rebuild(&mut self, buckets: usize) {
-        let old = std::mem::replace(&mut self.buckets, vec![Bucket::EMPTY; buckets]);
+        let old = std::mem::replace(&mut self.buckets, filled_vec(buckets, Bucket::EMPTY));
         for bucket in old.into_iter().filter(|b| !b.is_empty()) {
             let mut i = self.home(bucket.key);
             while !self.buckets[i].is_empty() {

@@ -15,6 +15,7 @@ use std::hash::BuildHasher;
 
 use foldhash::quality::RandomState;
 
+use crate::sys::hugepages::{copied_vec, filled_vec};
 use crate::wire::MacAddr;
 
 use super::probe::{grown_buckets, hash32, home, may_fill, next};
@@ -35,11 +36,22 @@ impl Bucket {
     }
 }
 
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub(crate) struct MacIndex {
     buckets: Vec<Bucket>,
     len: usize,
     hasher: RandomState,
+}
+
+impl Clone for MacIndex {
+    /// Copies into memory advised for huge pages, as the original's was.
+    fn clone(&self) -> Self {
+        MacIndex {
+            buckets: copied_vec(&self.buckets),
+            len: self.len,
+            hasher: self.hasher.clone(),
+        }
+    }
 }
 
 impl MacIndex {
@@ -129,7 +141,7 @@ impl MacIndex {
     }
 
     fn rebuild(&mut self, buckets: usize) {
-        let old = std::mem::replace(&mut self.buckets, vec![Bucket::EMPTY; buckets]);
+        let old = std::mem::replace(&mut self.buckets, filled_vec(buckets, Bucket::EMPTY));
         for bucket in old.into_iter().filter(|b| !b.is_empty()) {
             let mut i = home(bucket.hash, buckets);
             while !self.buckets[i].is_empty() {
