@@ -27,6 +27,8 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 const EID_POOL: usize = 4096;
 /// Remote hosts.
 const HOSTS: u32 = 1000;
+/// Keys per `get_many` call in the burst lookup row.
+const BURST: usize = 32;
 /// Key indices live in 10.0.0.0/8.
 const KEY_SPACE: u64 = 1 << 24;
 
@@ -288,6 +290,28 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
             start.elapsed()
         })
     });
+    // The same keys through `get_many`, 32 at a time (a receive burst); time per key.
+    let mut answers = Vec::with_capacity(BURST);
+    g.bench_function("lookup_ip_burst/PeerTable", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            let mut left = iters;
+            while left > 0 {
+                let len = left.min(BURST as u64) as usize;
+                let mut ips = [IpAddr::V4(Ipv4Addr::UNSPECIFIED); BURST];
+                for ip in &mut ips[..len] {
+                    *ip = IpAddr::V4(ipv4(next_key()));
+                }
+                full.get_many(&ips[..len], &mut answers);
+                for answer in &answers {
+                    black_box(answer.map(|e| e.mac()));
+                }
+                left -= len as u64;
+            }
+            start.elapsed()
+        })
+    });
+    drop(answers);
     g.bench_function("lookup_ip/baseline", |b| {
         b.iter_custom(|iters| {
             let start = Instant::now();

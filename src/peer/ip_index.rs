@@ -177,13 +177,50 @@ impl<K: IndexKey> IpIndex<K> {
         self.len = 0;
     }
 
+    // A burst lookup splits `get` into three steps, each run over every key of the burst
+    // before the next, so that the home-bucket misses of all its keys are in flight at once
+    // (see `PeerTable::get_many`): `home_of` (hashing, no memory access), `load` (one
+    // load per key whose result nothing waits for yet), `resolve` (the comparisons).
+
+    /// The bucket where the probe for `key` starts.
+    #[inline(always)]
+    pub(crate) fn home_of(&self, key: K) -> usize {
+        self.home(key)
+    }
+
+    /// The slab index held by bucket `i` ([`NIL`] if it is empty or there is none). Only
+    /// this 32-bit field is loaded: a later integer load of the same width reads it straight
+    /// from the store buffer, where a copy of the whole bucket would be read back in pieces
+    /// and stall.
+    #[inline(always)]
+    pub(crate) fn load(&self, i: usize) -> u32 {
+        self.buckets.get(i).map_or(NIL, |b| b.head.slot)
+    }
+
+    /// What `get(key)` returns, given `key`'s home bucket `home` and what `load(home)`
+    /// returned. The index must not have changed in between. By now the home bucket's cache
+    /// line has arrived, so probing it again costs no miss.
+    #[inline(always)]
+    pub(crate) fn resolve(&self, key: K, home: usize, loaded: u32) -> Option<Head> {
+        if loaded == NIL {
+            return None;
+        }
+        self.probe_from(key, home).map(|i| self.buckets[i].head)
+    }
+
     #[inline(always)]
     fn position(&self, key: K) -> Option<usize> {
         if self.len == 0 {
             return None;
         }
+        self.probe_from(key, self.home(key))
+    }
+
+    /// Linear probe for `key` from bucket `i` (on `key`'s probe path) to the first empty
+    /// bucket. The index must have buckets.
+    #[inline(always)]
+    fn probe_from(&self, key: K, mut i: usize) -> Option<usize> {
         // The load limit guarantees an empty bucket, so this ends.
-        let mut i = self.home(key);
         loop {
             let bucket = &self.buckets[i];
             if bucket.is_empty() {

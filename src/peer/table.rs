@@ -54,6 +54,8 @@ use super::slab::{NewSlot, Slab, Slot};
 use super::vtep::{NIL, Vteps};
 use super::{PeerDelta, PeerError};
 
+mod burst_lookup;
+
 /// What a peer table needs to know about its network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerTableConfig {
