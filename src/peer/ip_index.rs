@@ -64,6 +64,15 @@ pub(crate) struct Head {
     pub(crate) single: bool,
 }
 
+/// Where [`IpIndex::find_for_insert`] found a key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Found {
+    /// In bucket `.0`, with head `.1`.
+    At(usize, Head),
+    /// Absent; bucket `.0` is where it goes.
+    Vacant(usize),
+}
+
 #[derive(Clone, Copy)]
 struct Bucket<K> {
     key: K,
@@ -138,15 +147,44 @@ impl<K: IndexKey> IpIndex<K> {
     }
 
     /// Adds `key`, which the caller has checked is absent.
+    #[cfg(test)]
     pub(crate) fn insert_new(&mut self, key: K, head: Head) {
-        debug_assert!(self.position(key).is_none());
+        match self.find_for_insert(key) {
+            Found::Vacant(i) => self.fill(i, key, head),
+            Found::At(..) => unreachable!("insert_new of a present key"),
+        }
+    }
+
+    /// Makes room for one more address, then finds `key`: its bucket, or the empty bucket
+    /// where it would go. One hash and one probe serve both the duplicate check and the
+    /// insert; the answer stays valid until this index changes.
+    #[inline]
+    pub(crate) fn find_for_insert(&mut self, key: K) -> Found {
         self.reserve(1);
         let mut i = self.home(key);
-        while !self.buckets[i].is_empty() {
+        loop {
+            let bucket = &self.buckets[i];
+            if bucket.is_empty() {
+                return Found::Vacant(i);
+            }
+            if bucket.key == key {
+                return Found::At(i, bucket.head);
+            }
             i = next(i, self.buckets.len());
         }
+    }
+
+    /// Stores `key` in the empty bucket `i` that [`IpIndex::find_for_insert`] returned.
+    #[inline]
+    pub(crate) fn fill(&mut self, i: usize, key: K, head: Head) {
+        debug_assert!(self.buckets[i].is_empty());
         self.buckets[i] = Bucket { key, head };
         self.len += 1;
+    }
+
+    /// The head in bucket `i`, which [`IpIndex::find_for_insert`] returned as occupied.
+    pub(crate) fn head_at_mut(&mut self, i: usize) -> &mut Head {
+        &mut self.buckets[i].head
     }
 
     /// Removes `key`, returning what it mapped to.

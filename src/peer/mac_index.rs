@@ -62,16 +62,21 @@ impl MacIndex {
         }
     }
 
-    /// Records that entry `slot` has `mac`.
-    pub(crate) fn insert(&mut self, mac: MacAddr, slot: u32) {
+    /// Records that entry `slot` has `mac`. Returns whether another entry may have the
+    /// same MAC: every entry with the MAC's hash lies on the probe run walked here, so
+    /// `false` means none does, and callers can skip looking for one.
+    pub(crate) fn insert(&mut self, mac: MacAddr, slot: u32) -> bool {
         self.reserve(1);
         let hash = self.hash(mac);
         let mut i = home(hash, self.buckets.len());
+        let mut shared = false;
         while !self.buckets[i].is_empty() {
+            shared |= self.buckets[i].hash == hash;
             i = next(i, self.buckets.len());
         }
         self.buckets[i] = Bucket { hash, slot };
         self.len += 1;
+        shared
     }
 
     /// Forgets entry `slot`, recorded with `mac`. Does not read the slab.
@@ -219,7 +224,8 @@ mod tests {
                 index.remove(mac(m), slot);
                 model.remove(&(m, slot));
             } else {
-                index.insert(mac(m), step);
+                let shared = index.insert(mac(m), step);
+                assert_eq!(shared, !present.is_empty(), "step {step}");
                 model.insert((m, step));
             }
             assert_eq!(index.len, model.len());
@@ -238,7 +244,7 @@ mod tests {
     fn removing_an_unknown_entry_changes_nothing() {
         let mut index = MacIndex::default();
         index.remove(mac(1), 1);
-        index.insert(mac(1), 1);
+        assert!(!index.insert(mac(1), 1));
         index.remove(mac(1), 2);
         index.remove(mac(2), 1);
         assert_eq!(index.candidates(mac(1)).collect::<Vec<_>>(), [1]);
