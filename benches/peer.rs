@@ -1,6 +1,7 @@
 //! Peer-table benchmarks: insert (growing from empty, and into a table made with
-//! `with_capacity`), lookup by IP, lookup by MAC, remove and a churn mix (50% lookups, 25%
-//! adds, 25% removes) at 10k, 100k and 1M entries, each next to a straightforward
+//! `with_capacity`; one record at a time and as one bulk call), lookup by IP (one key at a
+//! time and in bursts through `get_many`), lookup by MAC, remove and a churn mix (50%
+//! lookups, 25% adds, 25% removes) at 10k, 100k and 1M entries, each next to a straightforward
 //! `HashMap<(Ipv4Addr, [u8; 6]), Entry>` baseline; plus the hasher choice (foldhash vs std
 //! SipHash) and memory per entry, measured with a counting allocator.
 //!
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
 use ipnet::{IpNet, Ipv4Net};
-use overlaynet::peer::{PeerTable, PeerTableConfig};
+use overlaynet::peer::{PeerRecord, PeerTable, PeerTableConfig};
 use overlaynet::wire::MacAddr;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -237,6 +238,42 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
             BatchSize::LargeInput,
         )
     });
+    // The same records in one add_remotes_into call (a bulk sync on join), into an empty
+    // table and into one made with with_capacity(n); the delta buffer is reused.
+    let records: Vec<(&str, PeerRecord)> = (0..n)
+        .map(|i| {
+            let record = PeerRecord {
+                endpoint_ip: ip_net(i),
+                endpoint_mac: mac(i),
+                tunnel_endpoint_ip: IpAddr::V4(vtep(i)),
+            };
+            (keys.eid(i), record)
+        })
+        .collect();
+    let mut bulk_deltas = Vec::new();
+    g.bench_function("insert_bulk/PeerTable", |b| {
+        b.iter_batched(
+            empty_table,
+            |mut t| {
+                bulk_deltas.clear();
+                t.add_remotes_into(&records, &mut bulk_deltas).unwrap();
+                t
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("insert_bulk_presized/PeerTable", |b| {
+        b.iter_batched(
+            || presized_table(n),
+            |mut t| {
+                bulk_deltas.clear();
+                t.add_remotes_into(&records, &mut bulk_deltas).unwrap();
+                t
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    drop((records, bulk_deltas));
     g.bench_function("remove/PeerTable", |b| {
         b.iter_batched(
             || full.clone(),

@@ -79,6 +79,17 @@ impl MacIndex {
         shared
     }
 
+    /// The bucket where the probe for `mac` starts.
+    pub(crate) fn home_of(&self, mac: MacAddr) -> usize {
+        home(self.hash(mac), self.buckets.len())
+    }
+
+    /// The slab index in bucket `i` ([`NIL`] if empty or absent). Loading it brings the
+    /// bucket's cache line in ahead of an insert (`PeerTable::add_remotes_into`).
+    pub(crate) fn load(&self, i: usize) -> u32 {
+        self.buckets.get(i).map_or(NIL, |b| b.slot)
+    }
+
     /// Forgets entry `slot`, recorded with `mac`. Does not read the slab.
     pub(crate) fn remove(&mut self, mac: MacAddr, slot: u32) {
         let mut run = self.run(mac);

@@ -54,6 +54,7 @@ use super::slab::{NewSlot, Slab, Slot};
 use super::vtep::{NIL, Vteps};
 use super::{PeerDelta, PeerError};
 
+mod bulk_insert;
 mod burst_lookup;
 
 /// What a peer table needs to know about its network.
@@ -664,7 +665,27 @@ impl PeerTable {
         mac: MacAddr,
         vtep: Option<IpAddr>,
     ) -> Result<Valid, PeerError> {
-        let eid = EndpointId::new(eid)?;
+        let subnet = self.check(eid, ip, mac, vtep)?;
+        Ok(Valid {
+            eid: EndpointId::from_checked(eid),
+            ip,
+            subnet,
+            mac,
+            vtep,
+        })
+    }
+
+    /// Every check [`PeerTable::validate`] makes, in the same order, without building the
+    /// entry; returns the index of the subnet `ip` belongs to. Depends on the configuration
+    /// only, never on the entries.
+    fn check(
+        &self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        vtep: Option<IpAddr>,
+    ) -> Result<u16, PeerError> {
+        EndpointId::check(eid)?;
         let subnet = self
             .subnet_keys
             .iter()
@@ -693,13 +714,7 @@ impl PeerTable {
                 return Err(PeerError::OwnVtep { vtep });
             }
         }
-        Ok(Valid {
-            eid,
-            ip,
-            subnet: subnet as u16,
-            mac,
-            vtep,
-        })
+        Ok(subnet as u16)
     }
 
     /// The entry equal to `v` in the IP chain starting at `head`. Every entry of the chain
