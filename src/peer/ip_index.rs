@@ -25,7 +25,7 @@ use foldhash::quality::RandomState;
 use crate::sys::hugepages::{copied_vec, filled_vec};
 use crate::wire::MacAddr;
 
-use super::probe::{grown_buckets, hash32, home, may_fill, next};
+use super::probe::{fits, grown_buckets, hash32, home, may_fill, next};
 use super::vtep::NIL;
 
 /// An address type the index can hold.
@@ -131,7 +131,15 @@ impl<K: IndexKey> IpIndex<K> {
     }
 
     /// Makes room for `additional` more addresses without growing on insert.
+    #[inline]
     pub(crate) fn reserve(&mut self, additional: usize) {
+        if !fits(self.len, additional, self.buckets.len()) {
+            self.grow(additional);
+        }
+    }
+
+    #[inline(never)]
+    fn grow(&mut self, additional: usize) {
         if let Some(buckets) = grown_buckets(self.len, additional, self.buckets.len()) {
             self.rebuild(buckets);
         }

@@ -18,7 +18,7 @@ use foldhash::quality::RandomState;
 use crate::sys::hugepages::{copied_vec, filled_vec};
 use crate::wire::MacAddr;
 
-use super::probe::{grown_buckets, hash32, home, may_fill, next};
+use super::probe::{fits, grown_buckets, hash32, home, may_fill, next};
 use super::vtep::NIL;
 
 #[derive(Clone, Copy)]
@@ -56,7 +56,15 @@ impl Clone for MacIndex {
 
 impl MacIndex {
     /// Makes room for `additional` more entries without growing on insert.
+    #[inline]
     pub(crate) fn reserve(&mut self, additional: usize) {
+        if !fits(self.len, additional, self.buckets.len()) {
+            self.grow(additional);
+        }
+    }
+
+    #[inline(never)]
+    fn grow(&mut self, additional: usize) {
         if let Some(buckets) = grown_buckets(self.len, additional, self.buckets.len()) {
             self.rebuild(buckets);
         }

@@ -33,6 +33,12 @@
 //!   [`super::mac_index`]): a lookup by MAC costs an index miss and a slab read;
 //! * interned VTEPs, each with a doubly linked list of its entries ([`super::vtep`]).
 //!
+//! The index arrays (and the slab as it grows) are advised for transparent huge pages
+//! (`crate::sys::hugepages`): at a million entries a random index read otherwise also misses
+//! the TLB. Burst lookups ([`PeerTable::get_many`], `table/burst_lookup.rs`) and bulk inserts
+//! ([`PeerTable::add_remotes_into`], `table/bulk_insert.rs`) load the index buckets of many
+//! keys before using any, so that their cache misses overlap.
+//!
 //! At a million entries grown one at a time that is 75.5 bytes of slab (72 bytes in a vector
 //! of 2²⁰ slots) + 33.5 (2²¹ IP buckets) + 16.8 (2²¹ MAC buckets) ≈ 126 bytes per entry;
 //! [`PeerTable::with_capacity`] sizes all three tightly (72 + 21.3 + 10.7 ≈ 104).

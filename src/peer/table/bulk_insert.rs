@@ -6,9 +6,9 @@
 //! * all records are checked before any is added, so a bad record is a typed error
 //!   ([`PeerError::InBatch`]) and the table is left as it was, where one-by-one adds would
 //!   stop half way;
-//! * the table reserves room once, and before adding a group of records it loads the IP-index
-//!   and MAC-index buckets each of them will probe, so that their cache misses overlap
-//!   instead of costing one after another.
+//! * the table reserves room once, and while it adds one group of records it has already
+//!   loaded the IP-index and MAC-index buckets that the next group will probe, so that their
+//!   cache misses overlap each other and the work on the current group.
 
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -56,8 +56,16 @@ impl PeerTable {
 
         self.reserve(records.len());
         let mut inserted = 0;
-        for (group, subnets) in records.chunks(GROUP).zip(subnets.chunks(GROUP)) {
-            self.load_buckets(group);
+        // Software-pipelined: group k + 1's buckets are loaded before group k is added, so
+        // they have arrived by the time they are probed.
+        let mut groups = records.chunks(GROUP).zip(subnets.chunks(GROUP)).peekable();
+        if let Some((first, _)) = groups.peek() {
+            self.load_buckets(first);
+        }
+        while let Some((group, subnets)) = groups.next() {
+            if let Some((next, _)) = groups.peek() {
+                self.load_buckets(next);
+            }
             for ((eid, r), &subnet) in group.iter().zip(subnets) {
                 let valid = Valid {
                     eid: EndpointId::from_checked(eid.as_ref()),
