@@ -53,7 +53,9 @@ impl PeerTable {
     /// Looks up every address of `ips`, as [`PeerTable::get`] would, and replaces the
     /// contents of `out` with the answers in the same order. Faster than calling `get` in a
     /// loop once the table is larger than the CPU caches, because the cache misses of many
-    /// keys overlap. Reuse `out` across calls to avoid allocating.
+    /// keys overlap (1.1–1.3× at a million entries). For a table that fits in the caches
+    /// (100k entries or fewer here), `get` in a loop is faster: the passes cost about 90
+    /// instructions a key against `get`'s 35. Reuse `out` across calls to avoid allocating.
     pub fn get_many<'a>(&'a self, ips: &[IpAddr], out: &mut Vec<Option<PeerRef<'a>>>) {
         out.clear();
         out.reserve(ips.len());
