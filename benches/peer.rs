@@ -1,6 +1,7 @@
 //! Peer-table benchmarks: insert (growing from empty, and into a table made with
-//! `with_capacity`), lookup by IP, lookup by MAC, remove and a churn mix (50% lookups, 25%
-//! adds, 25% removes) at 10k, 100k and 1M entries, each next to a straightforward
+//! `with_capacity`; one record at a time and as one bulk call), lookup by IP (one key at a
+//! time and in bursts through `get_many`), lookup by MAC, remove and a churn mix (50%
+//! lookups, 25% adds, 25% removes) at 10k, 100k and 1M entries, each next to a straightforward
 //! `HashMap<(Ipv4Addr, [u8; 6]), Entry>` baseline; plus the hasher choice (foldhash vs std
 //! SipHash) and memory per entry, measured with a counting allocator.
 //!
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
 use ipnet::{IpNet, Ipv4Net};
-use overlaynet::peer::{PeerTable, PeerTableConfig};
+use overlaynet::peer::{PeerRecord, PeerTable, PeerTableConfig};
 use overlaynet::wire::MacAddr;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -27,6 +28,8 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 const EID_POOL: usize = 4096;
 /// Remote hosts.
 const HOSTS: u32 = 1000;
+/// Keys per `get_many` call in the burst lookup row.
+const BURST: usize = 32;
 /// Key indices live in 10.0.0.0/8.
 const KEY_SPACE: u64 = 1 << 24;
 
@@ -235,6 +238,42 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
             BatchSize::LargeInput,
         )
     });
+    // The same records in one add_remotes_into call (a bulk sync on join), into an empty
+    // table and into one made with with_capacity(n); the delta buffer is reused.
+    let records: Vec<(&str, PeerRecord)> = (0..n)
+        .map(|i| {
+            let record = PeerRecord {
+                endpoint_ip: ip_net(i),
+                endpoint_mac: mac(i),
+                tunnel_endpoint_ip: IpAddr::V4(vtep(i)),
+            };
+            (keys.eid(i), record)
+        })
+        .collect();
+    let mut bulk_deltas = Vec::new();
+    g.bench_function("insert_bulk/PeerTable", |b| {
+        b.iter_batched(
+            empty_table,
+            |mut t| {
+                bulk_deltas.clear();
+                t.add_remotes_into(&records, &mut bulk_deltas).unwrap();
+                t
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("insert_bulk_presized/PeerTable", |b| {
+        b.iter_batched(
+            || presized_table(n),
+            |mut t| {
+                bulk_deltas.clear();
+                t.add_remotes_into(&records, &mut bulk_deltas).unwrap();
+                t
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    drop((records, bulk_deltas));
     g.bench_function("remove/PeerTable", |b| {
         b.iter_batched(
             || full.clone(),
@@ -288,6 +327,28 @@ fn bench_size(c: &mut Criterion, keys: &Keys, n: u64) {
             start.elapsed()
         })
     });
+    // The same keys through `get_many`, 32 at a time (a receive burst); time per key.
+    let mut answers = Vec::with_capacity(BURST);
+    g.bench_function("lookup_ip_burst/PeerTable", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            let mut left = iters;
+            while left > 0 {
+                let len = left.min(BURST as u64) as usize;
+                let mut ips = [IpAddr::V4(Ipv4Addr::UNSPECIFIED); BURST];
+                for ip in &mut ips[..len] {
+                    *ip = IpAddr::V4(ipv4(next_key()));
+                }
+                full.get_many(&ips[..len], &mut answers);
+                for answer in &answers {
+                    black_box(answer.map(|e| e.mac()));
+                }
+                left -= len as u64;
+            }
+            start.elapsed()
+        })
+    });
+    drop(answers);
     g.bench_function("lookup_ip/baseline", |b| {
         b.iter_custom(|iters| {
             let start = Instant::now();

@@ -19,6 +19,7 @@ pub mod kernel;
 pub mod model;
 pub mod peer;
 pub mod publish;
+mod sys;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -175,6 +175,7 @@ impl overlaynet_result {
             UnknownNetwork { .. } => Self::NotFound,
             NetworkExists { .. } => Self::Conflict,
             OwnVtep { .. } => Self::Refused,
+            InBatch { source, .. } => Self::from_peer_error(source),
             NoSubnets { .. }
             | TooManySubnets { .. }
             | InvalidLocalVtep { .. }

@@ -49,13 +49,25 @@ impl EndpointId {
     /// Validates an id: any non-empty string (moby's peerAdd refuses `""` with
     /// `invalid endpoint id`).
     pub fn new(id: &str) -> Result<Self, PeerError> {
+        Self::check(id)?;
+        Ok(Self::from_checked(id))
+    }
+
+    /// The check [`EndpointId::new`] makes, without building the id.
+    pub(crate) fn check(id: &str) -> Result<(), PeerError> {
         if id.is_empty() {
             return Err(PeerError::InvalidEndpointId);
         }
-        Ok(match parse_hex64(id) {
+        Ok(())
+    }
+
+    /// Builds an id that [`EndpointId::check`] accepted.
+    pub(crate) fn from_checked(id: &str) -> Self {
+        debug_assert!(Self::check(id).is_ok());
+        match parse_hex64(id) {
             Some(bytes) => EndpointId(Repr::Hex(bytes)),
             None => EndpointId(Repr::Text(id.into())),
-        })
+        }
     }
 
     /// Whether this id has the given text form (no allocation).

@@ -93,6 +93,15 @@ pub enum PeerError {
         /// The endpoint id (NetworkDB key).
         eid: String,
     },
+    /// A record of a batch ([`super::PeerTable::add_remotes_into`]) was refused; the batch
+    /// changed nothing.
+    #[error("record {index} of the batch: {source}")]
+    InBatch {
+        /// The position of the first refused record in the batch.
+        index: usize,
+        /// Why it was refused: what adding it alone would have returned.
+        source: Box<PeerError>,
+    },
     /// A gossiped PeerRecord did not decode.
     #[error(transparent)]
     Record(#[from] PeerRecordError),

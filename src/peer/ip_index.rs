@@ -22,9 +22,10 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use foldhash::quality::RandomState;
 
+use crate::sys::hugepages::{copied_vec, filled_vec};
 use crate::wire::MacAddr;
 
-use super::probe::{grown_buckets, hash32, home, may_fill, next};
+use super::probe::{fits, grown_buckets, hash32, home, may_fill, next};
 use super::vtep::NIL;
 
 /// An address type the index can hold.
@@ -63,6 +64,15 @@ pub(crate) struct Head {
     pub(crate) single: bool,
 }
 
+/// Where [`IpIndex::find_for_insert`] found a key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Found {
+    /// In bucket `.0`, with head `.1`.
+    At(usize, Head),
+    /// Absent; bucket `.0` is where it goes.
+    Vacant(usize),
+}
+
 #[derive(Clone, Copy)]
 struct Bucket<K> {
     key: K,
@@ -86,11 +96,21 @@ impl<K: IndexKey> Bucket<K> {
 }
 
 /// Address → [`Head`] (see the module documentation).
-#[derive(Clone)]
 pub(crate) struct IpIndex<K> {
     buckets: Vec<Bucket<K>>,
     len: usize,
     hasher: RandomState,
+}
+
+impl<K: IndexKey> Clone for IpIndex<K> {
+    /// Copies into memory advised for huge pages, as the original's was.
+    fn clone(&self) -> Self {
+        IpIndex {
+            buckets: copied_vec(&self.buckets),
+            len: self.len,
+            hasher: self.hasher.clone(),
+        }
+    }
 }
 
 impl<K: IndexKey> Default for IpIndex<K> {
@@ -111,7 +131,15 @@ impl<K: IndexKey> IpIndex<K> {
     }
 
     /// Makes room for `additional` more addresses without growing on insert.
+    #[inline]
     pub(crate) fn reserve(&mut self, additional: usize) {
+        if !fits(self.len, additional, self.buckets.len()) {
+            self.grow(additional);
+        }
+    }
+
+    #[inline(never)]
+    fn grow(&mut self, additional: usize) {
         if let Some(buckets) = grown_buckets(self.len, additional, self.buckets.len()) {
             self.rebuild(buckets);
         }
@@ -127,15 +155,44 @@ impl<K: IndexKey> IpIndex<K> {
     }
 
     /// Adds `key`, which the caller has checked is absent.
+    #[cfg(test)]
     pub(crate) fn insert_new(&mut self, key: K, head: Head) {
-        debug_assert!(self.position(key).is_none());
+        match self.find_for_insert(key) {
+            Found::Vacant(i) => self.fill(i, key, head),
+            Found::At(..) => unreachable!("insert_new of a present key"),
+        }
+    }
+
+    /// Makes room for one more address, then finds `key`: its bucket, or the empty bucket
+    /// where it would go. One hash and one probe serve both the duplicate check and the
+    /// insert; the answer stays valid until this index changes.
+    #[inline]
+    pub(crate) fn find_for_insert(&mut self, key: K) -> Found {
         self.reserve(1);
         let mut i = self.home(key);
-        while !self.buckets[i].is_empty() {
+        loop {
+            let bucket = &self.buckets[i];
+            if bucket.is_empty() {
+                return Found::Vacant(i);
+            }
+            if bucket.key == key {
+                return Found::At(i, bucket.head);
+            }
             i = next(i, self.buckets.len());
         }
+    }
+
+    /// Stores `key` in the empty bucket `i` that [`IpIndex::find_for_insert`] returned.
+    #[inline]
+    pub(crate) fn fill(&mut self, i: usize, key: K, head: Head) {
+        debug_assert!(self.buckets[i].is_empty());
         self.buckets[i] = Bucket { key, head };
         self.len += 1;
+    }
+
+    /// The head in bucket `i`, which [`IpIndex::find_for_insert`] returned as occupied.
+    pub(crate) fn head_at_mut(&mut self, i: usize) -> &mut Head {
+        &mut self.buckets[i].head
     }
 
     /// Removes `key`, returning what it mapped to.
@@ -166,13 +223,50 @@ impl<K: IndexKey> IpIndex<K> {
         self.len = 0;
     }
 
+    // A burst lookup splits `get` into three steps, each run over every key of the burst
+    // before the next, so that the home-bucket misses of all its keys are in flight at once
+    // (see `PeerTable::get_many`): `home_of` (hashing, no memory access), `load` (one
+    // load per key whose result nothing waits for yet), `resolve` (the comparisons).
+
+    /// The bucket where the probe for `key` starts.
+    #[inline(always)]
+    pub(crate) fn home_of(&self, key: K) -> usize {
+        self.home(key)
+    }
+
+    /// The slab index held by bucket `i` ([`NIL`] if it is empty or there is none). Only
+    /// this 32-bit field is loaded: a later integer load of the same width reads it straight
+    /// from the store buffer, where a copy of the whole bucket would be read back in pieces
+    /// and stall.
+    #[inline(always)]
+    pub(crate) fn load(&self, i: usize) -> u32 {
+        self.buckets.get(i).map_or(NIL, |b| b.head.slot)
+    }
+
+    /// What `get(key)` returns, given `key`'s home bucket `home` and what `load(home)`
+    /// returned. The index must not have changed in between. By now the home bucket's cache
+    /// line has arrived, so probing it again costs no miss.
+    #[inline(always)]
+    pub(crate) fn resolve(&self, key: K, home: usize, loaded: u32) -> Option<Head> {
+        if loaded == NIL {
+            return None;
+        }
+        self.probe_from(key, home).map(|i| self.buckets[i].head)
+    }
+
     #[inline(always)]
     fn position(&self, key: K) -> Option<usize> {
         if self.len == 0 {
             return None;
         }
+        self.probe_from(key, self.home(key))
+    }
+
+    /// Linear probe for `key` from bucket `i` (on `key`'s probe path) to the first empty
+    /// bucket. The index must have buckets.
+    #[inline(always)]
+    fn probe_from(&self, key: K, mut i: usize) -> Option<usize> {
         // The load limit guarantees an empty bucket, so this ends.
-        let mut i = self.home(key);
         loop {
             let bucket = &self.buckets[i];
             if bucket.is_empty() {
@@ -191,7 +285,7 @@ impl<K: IndexKey> IpIndex<K> {
     }
 
     fn rebuild(&mut self, buckets: usize) {
-        let old = std::mem::replace(&mut self.buckets, vec![Bucket::EMPTY; buckets]);
+        let old = std::mem::replace(&mut self.buckets, filled_vec(buckets, Bucket::EMPTY));
         for bucket in old.into_iter().filter(|b| !b.is_empty()) {
             let mut i = self.home(bucket.key);
             while !self.buckets[i].is_empty() {

@@ -15,9 +15,10 @@ use std::hash::BuildHasher;
 
 use foldhash::quality::RandomState;
 
+use crate::sys::hugepages::{copied_vec, filled_vec};
 use crate::wire::MacAddr;
 
-use super::probe::{grown_buckets, hash32, home, may_fill, next};
+use super::probe::{fits, grown_buckets, hash32, home, may_fill, next};
 use super::vtep::NIL;
 
 #[derive(Clone, Copy)]
@@ -35,31 +36,66 @@ impl Bucket {
     }
 }
 
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub(crate) struct MacIndex {
     buckets: Vec<Bucket>,
     len: usize,
     hasher: RandomState,
 }
 
+impl Clone for MacIndex {
+    /// Copies into memory advised for huge pages, as the original's was.
+    fn clone(&self) -> Self {
+        MacIndex {
+            buckets: copied_vec(&self.buckets),
+            len: self.len,
+            hasher: self.hasher.clone(),
+        }
+    }
+}
+
 impl MacIndex {
     /// Makes room for `additional` more entries without growing on insert.
+    #[inline]
     pub(crate) fn reserve(&mut self, additional: usize) {
+        if !fits(self.len, additional, self.buckets.len()) {
+            self.grow(additional);
+        }
+    }
+
+    #[inline(never)]
+    fn grow(&mut self, additional: usize) {
         if let Some(buckets) = grown_buckets(self.len, additional, self.buckets.len()) {
             self.rebuild(buckets);
         }
     }
 
-    /// Records that entry `slot` has `mac`.
-    pub(crate) fn insert(&mut self, mac: MacAddr, slot: u32) {
+    /// Records that entry `slot` has `mac`. Returns whether another entry may have the
+    /// same MAC: every entry with the MAC's hash lies on the probe run walked here, so
+    /// `false` means none does, and callers can skip looking for one.
+    pub(crate) fn insert(&mut self, mac: MacAddr, slot: u32) -> bool {
         self.reserve(1);
         let hash = self.hash(mac);
         let mut i = home(hash, self.buckets.len());
+        let mut shared = false;
         while !self.buckets[i].is_empty() {
+            shared |= self.buckets[i].hash == hash;
             i = next(i, self.buckets.len());
         }
         self.buckets[i] = Bucket { hash, slot };
         self.len += 1;
+        shared
+    }
+
+    /// The bucket where the probe for `mac` starts.
+    pub(crate) fn home_of(&self, mac: MacAddr) -> usize {
+        home(self.hash(mac), self.buckets.len())
+    }
+
+    /// The slab index in bucket `i` ([`NIL`] if empty or absent). Loading it brings the
+    /// bucket's cache line in ahead of an insert (`PeerTable::add_remotes_into`).
+    pub(crate) fn load(&self, i: usize) -> u32 {
+        self.buckets.get(i).map_or(NIL, |b| b.slot)
     }
 
     /// Forgets entry `slot`, recorded with `mac`. Does not read the slab.
@@ -129,7 +165,7 @@ impl MacIndex {
     }
 
     fn rebuild(&mut self, buckets: usize) {
-        let old = std::mem::replace(&mut self.buckets, vec![Bucket::EMPTY; buckets]);
+        let old = std::mem::replace(&mut self.buckets, filled_vec(buckets, Bucket::EMPTY));
         for bucket in old.into_iter().filter(|b| !b.is_empty()) {
             let mut i = home(bucket.hash, buckets);
             while !self.buckets[i].is_empty() {
@@ -207,7 +243,8 @@ mod tests {
                 index.remove(mac(m), slot);
                 model.remove(&(m, slot));
             } else {
-                index.insert(mac(m), step);
+                let shared = index.insert(mac(m), step);
+                assert_eq!(shared, !present.is_empty(), "step {step}");
                 model.insert((m, step));
             }
             assert_eq!(index.len, model.len());
@@ -226,7 +263,7 @@ mod tests {
     fn removing_an_unknown_entry_changes_nothing() {
         let mut index = MacIndex::default();
         index.remove(mac(1), 1);
-        index.insert(mac(1), 1);
+        assert!(!index.insert(mac(1), 1));
         index.remove(mac(1), 2);
         index.remove(mac(2), 1);
         assert_eq!(index.candidates(mac(1)).collect::<Vec<_>>(), [1]);

@@ -45,14 +45,21 @@ fn distance(from: usize, to: usize, buckets: usize) -> usize {
     }
 }
 
+/// Whether `len + additional` entries fit in `buckets` under the load limit. Inlined into
+/// every insert, where the answer is nearly always yes.
+#[inline]
+pub(crate) fn fits(len: usize, additional: usize, buckets: usize) -> bool {
+    len.saturating_add(additional).saturating_mul(LOAD_DEN) <= buckets.saturating_mul(LOAD_NUM)
+}
+
 /// The bucket count to grow to so that `len + additional` entries fit under the load
 /// limit, or `None` if they already do. Doubles at least, so growth one entry at a time is
 /// amortised O(1); a large reservation is sized tightly.
 pub(crate) fn grown_buckets(len: usize, additional: usize, buckets: usize) -> Option<usize> {
-    let needed = len.saturating_add(additional);
-    if needed.saturating_mul(LOAD_DEN) <= buckets.saturating_mul(LOAD_NUM) {
+    if fits(len, additional, buckets) {
         return None;
     }
+    let needed = len.saturating_add(additional);
     let tight = needed.saturating_mul(LOAD_DEN).div_ceil(LOAD_NUM);
     Some(tight.max(buckets.saturating_mul(2)).max(MIN_BUCKETS))
 }

@@ -8,6 +8,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::sys::hugepages::advise;
 use crate::wire::MacAddr;
 
 use super::eid::EndpointId;
@@ -80,6 +81,7 @@ impl Slab {
     pub(crate) fn reserve(&mut self, additional: usize) {
         self.slots
             .reserve(additional.saturating_sub(self.free.len()));
+        advise(self.slots.spare_capacity_mut());
     }
 
     /// The index the next [`Slab::insert`] will use.
@@ -105,6 +107,12 @@ impl Slab {
             vtep_next: new.vtep_next,
         };
         self.len += 1;
+        if self.free.is_empty() && self.slots.len() == self.slots.capacity() {
+            // Grow here rather than in `push`, to advise the new, untouched part: entries
+            // are written in order, and huge pages take 512 times fewer page faults.
+            self.slots.reserve(1);
+            advise(self.slots.spare_capacity_mut());
+        }
         match self.free.pop() {
             Some(idx) => {
                 self.slots[idx as usize] = Some(slot);

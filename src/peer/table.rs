@@ -33,6 +33,12 @@
 //!   [`super::mac_index`]): a lookup by MAC costs an index miss and a slab read;
 //! * interned VTEPs, each with a doubly linked list of its entries ([`super::vtep`]).
 //!
+//! The index arrays (and the slab as it grows) are advised for transparent huge pages
+//! (`crate::sys::hugepages`): at a million entries a random index read otherwise also misses
+//! the TLB. Burst lookups ([`PeerTable::get_many`], `table/burst_lookup.rs`) and bulk inserts
+//! ([`PeerTable::add_remotes_into`], `table/bulk_insert.rs`) load the index buckets of many
+//! keys before using any, so that their cache misses overlap.
+//!
 //! At a million entries grown one at a time that is 75.5 bytes of slab (72 bytes in a vector
 //! of 2²⁰ slots) + 33.5 (2²¹ IP buckets) + 16.8 (2²¹ MAC buckets) ≈ 126 bytes per entry;
 //! [`PeerTable::with_capacity`] sizes all three tightly (72 + 21.3 + 10.7 ≈ 104).
@@ -48,11 +54,14 @@ use crate::wire::MacAddr;
 use super::delta::coalesce;
 use super::eid::EndpointId;
 use super::event::{EventOutcome, PeerEvent};
-use super::ip_index::{Head, IpIndex};
+use super::ip_index::{Found, Head, IpIndex};
 use super::mac_index::MacIndex;
 use super::slab::{NewSlot, Slab, Slot};
 use super::vtep::{NIL, Vteps};
 use super::{PeerDelta, PeerError};
+
+mod bulk_insert;
+mod burst_lookup;
 
 /// What a peer table needs to know about its network.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +116,53 @@ pub struct VtepInfo {
     pub programmed: u32,
 }
 
+/// A subnet as integers, for the membership test every add and remove makes: the
+/// same answer as `prefix_len == && IpNet::contains`, in a few instructions instead of
+/// about fifty.
+#[derive(Clone)]
+struct SubnetKey {
+    v6: bool,
+    prefix: u8,
+    /// The network address and netmask, IPv4 in the low 32 bits.
+    network: u128,
+    mask: u128,
+}
+
+impl SubnetKey {
+    fn new(net: &IpNet) -> Self {
+        SubnetKey {
+            v6: net.addr().is_ipv6(),
+            prefix: net.prefix_len(),
+            network: ip_bits(net.network()),
+            mask: ip_bits(net.netmask()),
+        }
+    }
+
+    /// Whether `ip` (address and prefix length) belongs to this subnet.
+    #[inline]
+    fn matches(&self, ip: IpNet) -> bool {
+        let addr = ip.addr();
+        self.v6 == addr.is_ipv6()
+            && self.prefix == ip.prefix_len()
+            && ip_bits(addr) & self.mask == self.network
+    }
+}
+
+fn ip_bits(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(v4.to_bits()),
+        IpAddr::V6(v6) => v6.to_bits(),
+    }
+}
+
+/// What a programmed entry puts into the kernel.
+struct Neighbour {
+    subnet: IpNet,
+    ip: IpAddr,
+    mac: MacAddr,
+    vtep: IpAddr,
+}
+
 /// A validated (eid, ip, mac, vtep) tuple.
 struct Valid {
     eid: EndpointId,
@@ -120,6 +176,8 @@ struct Valid {
 #[derive(Clone)]
 pub struct PeerTable {
     config: PeerTableConfig,
+    /// `config.subnets`, in the same order, for fast membership tests.
+    subnet_keys: Vec<SubnetKey>,
     slab: Slab,
     /// IPv4 endpoint address → oldest entry with that address.
     by_ip4: IpIndex<Ipv4Addr>,
@@ -221,6 +279,7 @@ impl PeerTable {
             });
         }
         Ok(PeerTable {
+            subnet_keys: config.subnets.iter().map(SubnetKey::new).collect(),
             config,
             slab: Slab::default(),
             by_ip4: IpIndex::default(),
@@ -612,12 +671,31 @@ impl PeerTable {
         mac: MacAddr,
         vtep: Option<IpAddr>,
     ) -> Result<Valid, PeerError> {
-        let eid = EndpointId::new(eid)?;
+        let subnet = self.check(eid, ip, mac, vtep)?;
+        Ok(Valid {
+            eid: EndpointId::from_checked(eid),
+            ip,
+            subnet,
+            mac,
+            vtep,
+        })
+    }
+
+    /// Every check [`PeerTable::validate`] makes, in the same order, without building the
+    /// entry; returns the index of the subnet `ip` belongs to. Depends on the configuration
+    /// only, never on the entries.
+    fn check(
+        &self,
+        eid: &str,
+        ip: IpNet,
+        mac: MacAddr,
+        vtep: Option<IpAddr>,
+    ) -> Result<u16, PeerError> {
+        EndpointId::check(eid)?;
         let subnet = self
-            .config
-            .subnets
+            .subnet_keys
             .iter()
-            .position(|s| s.prefix_len() == ip.prefix_len() && s.contains(&ip.addr()))
+            .position(|s| s.matches(ip))
             .ok_or_else(|| PeerError::SubnetNotFound {
                 ip,
                 network: self.config.network.clone(),
@@ -642,13 +720,7 @@ impl PeerTable {
                 return Err(PeerError::OwnVtep { vtep });
             }
         }
-        Ok(Valid {
-            eid,
-            ip,
-            subnet: subnet as u16,
-            mac,
-            vtep,
-        })
+        Ok(subnet as u16)
     }
 
     /// The entry equal to `v` in the IP chain starting at `head`. Every entry of the chain
@@ -671,8 +743,12 @@ impl PeerTable {
 
     fn insert_valid(&mut self, v: Valid, deltas: &mut Vec<PeerDelta>) -> Added {
         let ip = v.ip.addr();
-        let ip_head = self.ip_head(ip);
-        if let Some(head) = ip_head {
+        // One probe finds the address's chain or the bucket where it will go.
+        let found = match ip {
+            IpAddr::V4(v4) => self.by_ip4.find_for_insert(v4),
+            IpAddr::V6(v6) => self.by_ip6.find_for_insert(v6),
+        };
+        if let Found::At(_, head) = found {
             if self.find_valid(&v, head.slot).is_some() {
                 return Added::AlreadyPresent;
             }
@@ -681,7 +757,7 @@ impl PeerTable {
         // above, so the two cache misses overlap instead of following each other.
         let mac = v.mac;
         let idx = self.slab.next_index();
-        self.by_mac.insert(mac, idx);
+        let mac_maybe_shared = self.by_mac.insert(mac, idx);
 
         let vtep = v.vtep.map_or(NIL, |addr| self.vteps.intern(addr));
         let vtep_head = self.vteps.get(vtep).map_or(NIL, |x| x.head);
@@ -706,8 +782,8 @@ impl PeerTable {
 
         // Per-IP chain: append, so the chain stays oldest first.
         let mut ip_has_programmed = false;
-        match ip_head {
-            Some(head) => {
+        match found {
+            Found::At(pos, head) => {
                 let mut tail = head.slot;
                 loop {
                     let s = self.slot(tail);
@@ -718,25 +794,33 @@ impl PeerTable {
                     tail = s.next_ip;
                 }
                 self.slot_mut(tail).next_ip = idx;
-                if let Some(head) = self.ip_head_mut(ip) {
-                    head.single = false;
+                match ip {
+                    IpAddr::V4(_) => self.by_ip4.head_at_mut(pos).single = false,
+                    IpAddr::V6(_) => self.by_ip6.head_at_mut(pos).single = false,
                 }
             }
-            None => {
+            Found::Vacant(pos) => {
                 let head = Head {
                     slot: idx,
                     mac,
                     single: true,
                 };
                 match ip {
-                    IpAddr::V4(v4) => self.by_ip4.insert_new(v4, head),
-                    IpAddr::V6(v6) => self.by_ip6.insert_new(v6, head),
+                    IpAddr::V4(v4) => self.by_ip4.fill(pos, v4, head),
+                    IpAddr::V6(v6) => self.by_ip6.fill(pos, v6, head),
                 }
             }
         }
 
-        if vtep != NIL && !ip_has_programmed {
-            self.program(idx, deltas);
+        if let (Some(vtep_addr), false) = (v.vtep, ip_has_programmed) {
+            // The fields are at hand: no need to read them back from the entry.
+            let neighbour = Neighbour {
+                subnet: self.config.subnets[usize::from(v.subnet)],
+                ip,
+                mac,
+                vtep: vtep_addr,
+            };
+            self.program_as(idx, neighbour, mac_maybe_shared, deltas);
         }
         Added::Inserted
     }
@@ -856,19 +940,42 @@ impl PeerTable {
         })
     }
 
-    fn neighbour_fields(&self, idx: u32) -> (IpNet, IpAddr, MacAddr, IpAddr) {
+    fn neighbour_fields(&self, idx: u32) -> Neighbour {
         let s = self.slot(idx);
         let subnet = self.config.subnets[s.subnet as usize];
         let vtep = self
             .vteps
             .get(s.vtep)
             .map_or(self.config.local_vtep, |v| v.addr);
-        (subnet, self.slab.ip(s), s.mac, vtep)
+        Neighbour {
+            subnet,
+            ip: self.slab.ip(s),
+            mac: s.mac,
+            vtep,
+        }
     }
 
     /// Programs remote entry `idx`: tunnel (first user), neighbour, FDB (first user).
     fn program(&mut self, idx: u32, deltas: &mut Vec<PeerDelta>) {
-        let (subnet, ip, mac, vtep) = self.neighbour_fields(idx);
+        let neighbour = self.neighbour_fields(idx);
+        self.program_as(idx, neighbour, true, deltas);
+    }
+
+    /// [`PeerTable::program`] with the entry's fields given. `fdb_maybe_shared: false` says
+    /// that no other entry has the MAC, so the FDB entry is certainly new.
+    fn program_as(
+        &mut self,
+        idx: u32,
+        n: Neighbour,
+        fdb_maybe_shared: bool,
+        deltas: &mut Vec<PeerDelta>,
+    ) {
+        let Neighbour {
+            subnet,
+            ip,
+            mac,
+            vtep,
+        } = n;
         let vtep_idx = self.slot(idx).vtep;
         self.slot_mut(idx).set_programmed(true);
         if let Some(v) = self.vteps.get_mut(vtep_idx) {
@@ -878,14 +985,19 @@ impl PeerTable {
             }
         }
         deltas.push(PeerDelta::NeighbourAdd { subnet, ip, mac });
-        if !self.fdb_entry_shared(idx) {
+        if !(fdb_maybe_shared && self.fdb_entry_shared(idx)) {
             deltas.push(PeerDelta::FdbAdd { subnet, mac, vtep });
         }
     }
 
     /// Unprograms entry `idx`: FDB (last user), neighbour, tunnel (last user).
     fn unprogram(&mut self, idx: u32, deltas: &mut Vec<PeerDelta>) {
-        let (subnet, ip, mac, vtep) = self.neighbour_fields(idx);
+        let Neighbour {
+            subnet,
+            ip,
+            mac,
+            vtep,
+        } = self.neighbour_fields(idx);
         let vtep_idx = self.slot(idx).vtep;
         self.slot_mut(idx).set_programmed(false);
         if !self.fdb_entry_shared(idx) {
@@ -908,4 +1020,53 @@ fn with_changes<O>(
     let mut deltas = Vec::new();
     let outcome = f(&mut deltas)?;
     Ok(Changes { outcome, deltas })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnet_keys_agree_with_ipnet_contains() {
+        let subnets: Vec<IpNet> = [
+            "10.0.0.0/8",
+            "10.1.2.0/24",
+            "0.0.0.0/0",
+            "192.168.1.7/32",
+            "fd00::/64",
+            "::/0",
+            "fd00::1/128",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut members = 0;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ip: IpNet = if x & 1 == 0 {
+                // Addresses near the IPv4 subnets, any prefix length.
+                let bits = [0x0a00_0000, 0x0a01_0200, 0xc0a8_0107, 0][(x >> 1) as usize % 4]
+                    ^ (x >> 8) as u32 & [0, 0xff, 0xffff, u32::MAX][(x >> 3) as usize % 4];
+                IpNet::new(IpAddr::from(bits.to_be_bytes()), (x >> 40) as u8 % 33).unwrap()
+            } else {
+                let bits = 0xfd00_u128 << 112
+                    | u128::from(x >> 8) & [0, 1, u128::from(u64::MAX)][(x >> 3) as usize % 3];
+                let bits = if x & 2 == 0 { bits } else { bits | 1 << 70 };
+                let addr = IpAddr::V6(Ipv6Addr::from(bits));
+                IpNet::new(addr, [64, 128, 0, 48][(x >> 40) as usize % 4]).unwrap()
+            };
+            for s in &subnets {
+                let want = s.prefix_len() == ip.prefix_len() && s.contains(&ip.addr());
+                assert_eq!(SubnetKey::new(s).matches(ip), want, "{ip} in {s}");
+                members += usize::from(want);
+            }
+        }
+        assert!(
+            members > 500,
+            "both answers are exercised ({members} members)"
+        );
+    }
 }
