@@ -3002,6 +3002,26 @@ overlaynet_result overlaynet_peer_table_remove_remote(overlaynet_peer_table *tab
                                                       uint32_t *out_removed);
 
 /**
+ * Adds `count` remote endpoints at once, as a NetworkDB bulk sync delivers them: endpoint
+ * `i` has the id of `eid_lens[i]` bytes taken in order from `eids` (all ids concatenated)
+ * and the record `peers[i]`. Every record is checked before any is added: if one is refused,
+ * the error names its index and nothing changes (neither the table nor `deltas`). On success
+ * `deltas` holds exactly the changes adding them one by one would give, and
+ * `*out_inserted` how many were new. Faster than one call per record for large syncs (the
+ * index buckets of the next records are loaded while the current ones are added). `eids`
+ * and `count` are each bounded by `OVERLAYNET_MAX_INPUT_LEN` (about 16,000 64-character
+ * endpoint ids per call); a larger sync is several calls, each all-or-nothing.
+ */
+overlaynet_result overlaynet_peer_table_add_remotes(overlaynet_peer_table *table,
+                                                    const uint8_t *eids,
+                                                    size_t eids_len,
+                                                    const size_t *eid_lens,
+                                                    const overlaynet_peer_record *peers,
+                                                    size_t count,
+                                                    overlaynet_peer_deltas *deltas,
+                                                    size_t *out_inserted);
+
+/**
  * Applies a NetworkDB event for key `eid` with moby's `EventNotify` semantics: `prev` and
  * `value` are the previous and new values (PeerRecord protobuf bytes); a zero length means
  * absent (an empty encoding never validates). Create = value only, delete = prev only,

@@ -326,9 +326,82 @@ static void test_record_codec(void) {
   EXPECT(overlaynet_peer_record_encode(&bad, buf, sizeof buf, &n), BAD_INPUT);
 }
 
+/* add_remotes: a bulk sync is all-or-nothing, and its deltas equal one-by-one adds. */
+static void test_bulk(void) {
+  overlaynet_peer_table *t = NULL;
+  overlaynet_peer_table *one_by_one = NULL;
+  overlaynet_peer_deltas *d = NULL;
+  overlaynet_peer_deltas *d1 = NULL;
+  size_t inserted = 99;
+  uint32_t code = 0;
+  EXPECT(overlaynet_peer_deltas_new(&d), OK);
+  EXPECT(overlaynet_peer_deltas_new(&d1), OK);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), S("192.168.1.10"), &t), OK);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), S("192.168.1.10"), &one_by_one), OK);
+
+  const char *eids = "ep1ep2ep3";
+  size_t lens[3] = {3, 3, 3};
+  overlaynet_peer_record peers[3] = {peer(5, v4(192, 168, 1, 20)), peer(6, v4(192, 168, 1, 21)),
+                                     peer(5, v4(192, 168, 1, 20))};
+  /* Every argument checked before anything changes. */
+  EXPECT(overlaynet_peer_table_add_remotes(NULL, S("ep1ep2ep3"), lens, peers, 3, d, &inserted), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remotes(t, NULL, 9, lens, peers, 3, d, &inserted), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remotes(t, INVALID_UTF8, lens, peers, 3, d, &inserted), BAD_UTF8);
+  EXPECT(overlaynet_peer_table_add_remotes(t, S("ep1ep2ep3"), NULL, peers, 3, d, &inserted), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remotes(t, S("ep1ep2ep3"), lens, NULL, 3, d, &inserted), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remotes(t, S("ep1ep2ep3"), lens, peers, ABSURD, d, &inserted), BAD_LEN);
+  EXPECT(overlaynet_peer_table_add_remotes(t, S("ep1ep2ep3"), lens, peers, 3, NULL, &inserted), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_add_remotes(t, S("ep1ep2ep3"), lens, peers, 3, d, NULL), NUL_PARAM);
+  /* Ids that do not add up to eids: too long, or bytes left over. */
+  size_t long_lens[3] = {3, 3, 4};
+  EXPECT(overlaynet_peer_table_add_remotes(t, S("ep1ep2ep3"), long_lens, peers, 3, d, &inserted), BAD_LEN);
+  CHECK(strstr(last_error(), "record 2 of the batch") != NULL);
+  EXPECT(overlaynet_peer_table_add_remotes(t, S("ep1ep2ep3"), lens, peers, 2, d, &inserted), BAD_LEN);
+  /* A bad record anywhere refuses the batch and names it; nothing changes. */
+  overlaynet_peer_record bad[3] = {peers[0], peers[1], peers[2]};
+  bad[1].tunnel_endpoint_ip = v4(192, 168, 1, 10); /* our own VTEP */
+  EXPECT(overlaynet_peer_table_add_remotes(t, S("ep1ep2ep3"), lens, bad, 3, d, &inserted), OVERLAYNET_RESULT_REFUSED);
+  CHECK(strstr(last_error(), "record 1 of the batch") != NULL);
+  bad[1] = peers[1];
+  bad[2].endpoint_ip.family = 7;
+  EXPECT(overlaynet_peer_table_add_remotes(t, S("ep1ep2ep3"), lens, bad, 3, d, &inserted), BAD_ENUM);
+  CHECK(strstr(last_error(), "record 2 of the batch") != NULL);
+  CHECK(table_len(t) == 0 && delta_count(d) == 0 && inserted == 99);
+  /* An empty batch is fine and changes nothing. */
+  EXPECT(overlaynet_peer_table_add_remotes(t, NULL, 0, NULL, NULL, 0, d, &inserted), OK);
+  CHECK(inserted == 0 && table_len(t) == 0 && delta_count(d) == 0);
+
+  /* The batch: ep3 repeats ep1's record under another id (a transient duplicate). */
+  EXPECT(overlaynet_peer_table_add_remotes(t, (const uint8_t *)eids, 9, lens, peers, 3, d, &inserted), OK);
+  CHECK(inserted == 3 && table_len(t) == 3);
+  size_t total = 0;
+  for (size_t i = 0; i < 3; i++) {
+    EXPECT(overlaynet_peer_table_add_remote(one_by_one, (const uint8_t *)eids + 3 * i, 3, &peers[i], d1, &code), OK);
+    total += delta_count(d1);
+  }
+  CHECK(delta_count(d) == total);
+  /* ep1 and ep2 (behind two VTEPs): tunnel, neighbour, FDB each; ep3 waits as a duplicate. */
+  CHECK(total == 6);
+  overlaynet_peer_delta bulk_deltas[8];
+  n = 0;
+  EXPECT(overlaynet_peer_deltas_get(d, bulk_deltas, 8, &n), OK);
+  CHECK(n == 6 && bulk_deltas[0].kind == OVERLAYNET_PEER_DELTA_KIND_TUNNEL_UP &&
+        bulk_deltas[3].kind == OVERLAYNET_PEER_DELTA_KIND_TUNNEL_UP &&
+        bulk_deltas[5].kind == OVERLAYNET_PEER_DELTA_KIND_FDB_ADD);
+  /* Applying the same batch again inserts nothing and changes no kernel state. */
+  EXPECT(overlaynet_peer_table_add_remotes(t, (const uint8_t *)eids, 9, lens, peers, 3, d, &inserted), OK);
+  CHECK(inserted == 0 && delta_count(d) == 0 && table_len(t) == 3);
+
+  overlaynet_peer_table_free(t);
+  overlaynet_peer_table_free(one_by_one);
+  overlaynet_peer_deltas_free(d);
+  overlaynet_peer_deltas_free(d1);
+}
+
 int main(void) {
   test_table_new();
   test_mutations();
+  test_bulk();
   test_lookups();
   test_record_codec();
   overlaynet_last_error_clear();
