@@ -263,6 +263,54 @@ func (t *PeerTable) RemoveRemote(eid string, ip netip.Prefix, mac net.HardwareAd
 	return PeerRemoved(code), deltas, err
 }
 
+// PeerBulkRecord is one endpoint of a bulk sync: its endpoint id (the NetworkDB key) and
+// its record.
+type PeerBulkRecord struct {
+	EID    string
+	Record PeerRecord
+}
+
+// AddRemotes adds remote endpoints at once, as a NetworkDB bulk sync delivers them. Every
+// record is checked before any is added: if one is refused, the error names its index ("record
+// N of the batch") and nothing changes. On success it returns how many were new and exactly the
+// deltas that adding them one by one would give. Faster than AddRemote per record for large
+// syncs; one call takes at most OVERLAYNET_MAX_INPUT_LEN bytes of ids (about 16,000
+// 64-character ids), so a larger sync is several calls, each all-or-nothing.
+func (t *PeerTable) AddRemotes(records []PeerBulkRecord) (int, []PeerDelta, error) {
+	size := 0
+	for _, r := range records {
+		size += len(r.EID)
+	}
+	eids := make([]byte, 0, size)
+	lens := make([]C.size_t, len(records))
+	peers := make([]C.overlaynet_peer_record, len(records))
+	for i, r := range records {
+		c, err := r.Record.toC()
+		if err != nil {
+			return 0, nil, fmt.Errorf("record %d of the batch: %w", i, err)
+		}
+		peers[i] = c
+		lens[i] = C.size_t(len(r.EID))
+		eids = append(eids, r.EID...)
+	}
+	ep, en := cBytes(eids)
+	var lp *C.size_t
+	var pp *C.overlaynet_peer_record
+	if len(records) > 0 {
+		lp, pp = &lens[0], &peers[0]
+	}
+	var inserted C.size_t
+	err := call(func() C.overlaynet_result {
+		return C.overlaynet_peer_table_add_remotes(t.h.ptr, ep, en, lp, pp, C.size_t(len(records)), t.deltas.ptr, &inserted)
+	})
+	if err != nil {
+		runtime.KeepAlive(t)
+		return 0, nil, err
+	}
+	deltas, err := t.readDeltas()
+	return int(inserted), deltas, err
+}
+
 // ApplyGossip applies a NetworkDB event for key eid with moby's EventNotify semantics: prev
 // and value are the previous and new PeerRecord bytes, nil (or empty) when absent. Records
 // carrying this host's VTEP are ignored; an undecodable record fails the whole event.

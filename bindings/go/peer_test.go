@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -254,5 +255,91 @@ func TestNewPeerTableValidates(t *testing.T) {
 	_, err = overlaynet.NewPeerTable("n1", []netip.Prefix{netip.MustParsePrefix("10.0.1.0/24")}, netip.Addr{})
 	if !errors.Is(err, overlaynet.ErrInvalidInput) {
 		t.Fatalf("no VTEP: %v", err)
+	}
+}
+
+// bulkRecords is a NetworkDB-sized slice of a sync: 200 endpoints behind 7 hosts in both
+// families, with every tenth one a transient duplicate of the one before (same record,
+// another endpoint id).
+func bulkRecords() []overlaynet.PeerBulkRecord {
+	var records []overlaynet.PeerBulkRecord
+	for i := 0; i < 200; i++ {
+		eid := fmt.Sprintf("ep%d", i)
+		if i%10 == 9 {
+			records = append(records, overlaynet.PeerBulkRecord{EID: eid, Record: records[i-1].Record})
+			continue
+		}
+		ip := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, 1, byte(i + 2)}), 24)
+		vtep := netip.AddrFrom4([4]byte{192, 168, 1, byte(20 + i%7)})
+		if i%3 == 0 {
+			ip = netip.PrefixFrom(netip.AddrFrom16([16]byte{0xfd, 0, 0, 1, 15: byte(i + 2)}), 64)
+		}
+		mac := net.HardwareAddr{0x02, 0x42, 0, 0, byte(i % 3), byte(i + 2)}
+		records = append(records, overlaynet.PeerBulkRecord{
+			EID:    eid,
+			Record: overlaynet.PeerRecord{EndpointIP: ip, EndpointMAC: mac, TunnelEndpointIP: vtep},
+		})
+	}
+	return records
+}
+
+func TestPeerTableAddRemotesEqualsOneByOne(t *testing.T) {
+	bulk, oneByOne := newPeerTable(t), newPeerTable(t)
+	records := bulkRecords()
+	inserted, got, err := bulk.AddRemotes(records)
+	if err != nil || inserted != len(records) {
+		t.Fatalf("AddRemotes = %d, %v", inserted, err)
+	}
+	var want []overlaynet.PeerDelta
+	for _, r := range records {
+		_, deltas, err := oneByOne.AddRemote(r.EID, r.Record.EndpointIP, r.Record.EndpointMAC, r.Record.TunnelEndpointIP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, deltas...)
+	}
+	if len(got) != len(want) || len(want) < 2*180 {
+		t.Fatalf("%d deltas from the batch, %d one by one", len(got), len(want))
+	}
+	for i := range want {
+		d, w := got[i], want[i]
+		if d.Kind != w.Kind || d.Subnet != w.Subnet || d.IP != w.IP || d.VTEP != w.VTEP || !bytes.Equal(d.MAC, w.MAC) {
+			t.Fatalf("delta %d = %+v, want %+v", i, d, w)
+		}
+	}
+	if n, _ := bulk.Len(); n != len(records) {
+		t.Fatalf("Len = %d", n)
+	}
+	// The same sync again changes nothing.
+	inserted, got, err = bulk.AddRemotes(records)
+	if err != nil || inserted != 0 || len(got) != 0 {
+		t.Fatalf("repeated AddRemotes = %d, %d deltas, %v", inserted, len(got), err)
+	}
+	// An empty sync is fine.
+	if inserted, got, err = bulk.AddRemotes(nil); err != nil || inserted != 0 || len(got) != 0 {
+		t.Fatalf("empty AddRemotes = %d, %v, %v", inserted, got, err)
+	}
+}
+
+func TestPeerTableAddRemotesIsAllOrNothing(t *testing.T) {
+	table := newPeerTable(t)
+	records := bulkRecords()
+	records[7].Record.TunnelEndpointIP = netip.MustParseAddr("192.168.1.10") // our own VTEP
+	_, _, err := table.AddRemotes(records)
+	if !errors.Is(err, overlaynet.ErrRefused) || !strings.Contains(err.Error(), "record 7 of the batch") {
+		t.Fatalf("own VTEP at 7: err = %v", err)
+	}
+	records = bulkRecords()
+	records[150].Record.EndpointIP = netip.MustParsePrefix("10.9.0.1/24") // outside every subnet
+	if _, _, err = table.AddRemotes(records); !strings.Contains(fmt.Sprint(err), "record 150 of the batch") {
+		t.Fatalf("foreign subnet at 150: err = %v", err)
+	}
+	records = bulkRecords()
+	records[3].Record.EndpointMAC = net.HardwareAddr{1, 2, 3}
+	if _, _, err = table.AddRemotes(records); !strings.Contains(fmt.Sprint(err), "record 3 of the batch") {
+		t.Fatalf("short MAC at 3: err = %v", err)
+	}
+	if n, _ := table.Len(); n != 0 {
+		t.Fatalf("a refused batch left %d entries", n)
 	}
 }
