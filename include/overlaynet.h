@@ -1260,6 +1260,32 @@ typedef struct {
 } overlaynet_firewall_rule;
 
 /**
+ * One peer-table entry (its endpoint id comes from `overlaynet_peer_list_eid`).
+ */
+typedef struct {
+  /**
+   * The endpoint IP, MAC and VTEP; the VTEP has family 0 for a local endpoint.
+   */
+  overlaynet_peer_record peer;
+  /**
+   * The subnet of the network the IP belongs to (network address).
+   */
+  overlaynet_peer_addr subnet;
+  /**
+   * The prefix length of `subnet`.
+   */
+  uint8_t subnet_prefix_len;
+  /**
+   * Whether this is a local endpoint of this host.
+   */
+  bool is_local;
+  /**
+   * Whether this entry is the one programmed into the kernel for its IP.
+   */
+  bool is_programmed;
+} overlaynet_peer_entry;
+
+/**
  * One remote host (VTEP) of a table.
  */
 typedef struct {
@@ -1307,32 +1333,6 @@ typedef struct {
    */
   overlaynet_peer_addr vtep;
 } overlaynet_peer_delta;
-
-/**
- * One peer-table entry (its endpoint id comes from `overlaynet_peer_list_eid`).
- */
-typedef struct {
-  /**
-   * The endpoint IP, MAC and VTEP; the VTEP has family 0 for a local endpoint.
-   */
-  overlaynet_peer_record peer;
-  /**
-   * The subnet of the network the IP belongs to (network address).
-   */
-  overlaynet_peer_addr subnet;
-  /**
-   * The prefix length of `subnet`.
-   */
-  uint8_t subnet_prefix_len;
-  /**
-   * Whether this is a local endpoint of this host.
-   */
-  bool is_local;
-  /**
-   * Whether this entry is the one programmed into the kernel for its IP.
-   */
-  bool is_programmed;
-} overlaynet_peer_entry;
 
 /**
  * The counts of a report (`overlaynet_reconcile_report_summary`).
@@ -3056,6 +3056,23 @@ overlaynet_result overlaynet_peer_table_len(const overlaynet_peer_table *table, 
  */
 overlaynet_result overlaynet_peer_table_entries(const overlaynet_peer_table *table,
                                                 overlaynet_peer_list **out_list);
+
+/**
+ * Looks up `count` addresses at once, answering for each the entry programmed into the
+ * kernel for it, else the oldest entry at that address (local endpoints included: the entry
+ * `overlaynet_peer_table_entries_at` lists as programmed, else its first). `out_entries[i]`
+ * answers `ips[i]`; an address with no entry gets an all-zero
+ * entry (`peer.endpoint_ip.family == 0`). `*out_n` receives `count`; if `out_entries_len`
+ * is smaller, nothing is written and the result is `OVERLAYNET_RESULT_BUFFER_TOO_SMALL`.
+ * For tables larger than the CPU caches this is faster than one lookup at a time: the cache
+ * misses of a burst of addresses overlap.
+ */
+overlaynet_result overlaynet_peer_table_lookup_many(const overlaynet_peer_table *table,
+                                                    const overlaynet_peer_addr *ips,
+                                                    size_t count,
+                                                    overlaynet_peer_entry *out_entries,
+                                                    size_t out_entries_len,
+                                                    size_t *out_n);
 
 /**
  * Stores the entries holding IP `ip` (oldest first; more than one only transiently; the

@@ -398,11 +398,84 @@ static void test_bulk(void) {
   overlaynet_peer_deltas_free(d1);
 }
 
+static int same_addr(const overlaynet_peer_addr *x, const overlaynet_peer_addr *y) {
+  return x->family == y->family && memcmp(x->octets, y->octets, sizeof x->octets) == 0;
+}
+
+/* Field by field: the structs' padding bytes are unspecified. */
+static int same_entry(const overlaynet_peer_entry *x, const overlaynet_peer_entry *y) {
+  return same_addr(&x->peer.endpoint_ip, &y->peer.endpoint_ip) &&
+         x->peer.endpoint_prefix_len == y->peer.endpoint_prefix_len &&
+         memcmp(x->peer.endpoint_mac, y->peer.endpoint_mac, 6) == 0 &&
+         same_addr(&x->peer.tunnel_endpoint_ip, &y->peer.tunnel_endpoint_ip) &&
+         same_addr(&x->subnet, &y->subnet) && x->subnet_prefix_len == y->subnet_prefix_len &&
+         x->is_local == y->is_local && x->is_programmed == y->is_programmed;
+}
+
+/* lookup_many: arguments, output sizing, and each answer equal to entries_at's pick. */
+static void test_lookup_many(void) {
+  overlaynet_peer_table *t = NULL;
+  overlaynet_peer_deltas *d = NULL;
+  uint32_t code = 0;
+  EXPECT(overlaynet_peer_deltas_new(&d), OK);
+  EXPECT(overlaynet_peer_table_new(S("n1"), S("10.0.1.0/24"), S("192.168.1.10"), &t), OK);
+  overlaynet_peer_record a = peer(5, v4(192, 168, 1, 20));
+  overlaynet_peer_record dup = peer(5, v4(192, 168, 1, 21)); /* same IP, other host and MAC */
+  dup.endpoint_mac[4] = 9;
+  overlaynet_peer_record b = peer(6, v4(192, 168, 1, 20));
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep-a"), &a, d, &code), OK);
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep-dup"), &dup, d, &code), OK);
+  EXPECT(overlaynet_peer_table_add_remote(t, S("ep-b"), &b, d, &code), OK);
+
+  overlaynet_peer_addr ips[4] = {v4(10, 0, 1, 6), v4(10, 0, 1, 5), v4(10, 0, 1, 7), v4(10, 0, 1, 5)};
+  overlaynet_peer_entry out[4];
+  size_t n_out = 0;
+  EXPECT(overlaynet_peer_table_lookup_many(NULL, ips, 4, out, 4, &n_out), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_lookup_many(t, NULL, 4, out, 4, &n_out), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_lookup_many(t, ips, ABSURD, out, 4, &n_out), BAD_LEN);
+  EXPECT(overlaynet_peer_table_lookup_many(t, ips, 4, NULL, 4, &n_out), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_lookup_many(t, ips, 4, out, 4, NULL), NUL_PARAM);
+  EXPECT(overlaynet_peer_table_lookup_many(t, ips, 4, out, 3, &n_out), TOO_SMALL);
+  CHECK(n_out == 4);
+  overlaynet_peer_addr bad[2] = {ips[0], ips[1]};
+  bad[1].family = 5;
+  EXPECT(overlaynet_peer_table_lookup_many(t, bad, 2, out, 4, &n_out), BAD_ENUM);
+  CHECK(strstr(last_error(), "ips[1]") != NULL);
+  EXPECT(overlaynet_peer_table_lookup_many(t, NULL, 0, NULL, 0, &n_out), OK);
+  CHECK(n_out == 0);
+
+  EXPECT(overlaynet_peer_table_lookup_many(t, ips, 4, out, 4, &n_out), OK);
+  CHECK(n_out == 4);
+  CHECK(out[2].peer.endpoint_ip.family == 0 && !out[2].is_programmed); /* 10.0.1.7: none */
+  for (size_t i = 0; i < 4; i++) {
+    if (i == 2) continue;
+    overlaynet_peer_list *l = NULL;
+    size_t count = 0;
+    overlaynet_peer_entry first, pick;
+    EXPECT(overlaynet_peer_table_entries_at(t, &ips[i], &l), OK);
+    EXPECT(overlaynet_peer_list_count(l, &count), OK);
+    EXPECT(overlaynet_peer_list_get(l, 0, &first), OK);
+    pick = first;
+    for (size_t j = 0; j < count; j++) {
+      overlaynet_peer_entry e;
+      EXPECT(overlaynet_peer_list_get(l, j, &e), OK);
+      if (e.is_programmed) pick = e;
+    }
+    CHECK(same_entry(&out[i], &pick));
+    overlaynet_peer_list_free(l);
+  }
+  /* 10.0.1.5 has two entries; the programmed one (ep-a, MAC ...:01:05) answers. */
+  CHECK(out[1].is_programmed && out[1].peer.endpoint_mac[4] == 1 && out[1].peer.endpoint_mac[5] == 5);
+  overlaynet_peer_table_free(t);
+  overlaynet_peer_deltas_free(d);
+}
+
 int main(void) {
   test_table_new();
   test_mutations();
   test_bulk();
   test_lookups();
+  test_lookup_many();
   test_record_codec();
   overlaynet_last_error_clear();
   printf("misuse_peer: %d checks, %d failures\n", checks, failures);
