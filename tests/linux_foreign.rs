@@ -42,9 +42,12 @@ fn foreign_snapshot(h: &Netns, c: &Netns) -> String {
         s.push('\n');
     }
     // Per-link counters and the kernel-chosen `qdisc`/`state` words do not change, but
-    // `ip -o link` may print `link-netns` ids once namespaces get ids; strip those.
+    // `ip -o link` may print `link-netns` ids once namespaces get ids; strip those. IPv6
+    // duplicate-address detection clears `tentative` on its own about a second after a link
+    // comes up; strip that word too.
     s.lines()
         .filter(|l| !l.contains("link-netnsid"))
+        .map(|l| l.replace(" tentative", ""))
         .collect::<Vec<_>>()
         .join("\n")
 }
