@@ -400,6 +400,19 @@ fn sim_answers_like_linux() {
         })
     );
 
+    // Nor is a device created directly inside a namespace: the plan vocabulary stages every
+    // namespaced VXLAN device in the host, and a state cannot say which underlay it is on.
+    let unstaged = Op::AddLink {
+        key: LinkKey::new(ns(SANDBOX), "vxlan9"),
+        link: Link::new(LinkKind::Vxlan(VxlanAttrs::docker(4099, 4789))),
+        staging_name: None,
+        peer: None,
+    };
+    assert!(matches!(
+        sim.apply_op(&unstaged),
+        Err(KernelError::Invalid { .. })
+    ));
+
     let down = Op::SetLink {
         key: LinkKey::new(ns("ctr1"), "eth0"),
         change: LinkChange::Up(false),

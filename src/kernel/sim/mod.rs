@@ -352,7 +352,19 @@ impl SimKernel {
                         }
                         Netns::Host
                     }
-                    None => key.netns.clone(),
+                    // The plan vocabulary moves every VXLAN device into its namespace from
+                    // the host (`staging_name`), so that its socket lives on the host's
+                    // underlay as Docker's do. One created directly inside a namespace would
+                    // sit on that namespace's underlay, which no KernelState can describe.
+                    None if key.netns != Netns::Host => {
+                        return Err(KernelError::Invalid {
+                            object,
+                            reason: "a VXLAN device in a namespace is created in the host \
+                                     namespace and moved (give it a staging name)"
+                                .into(),
+                        });
+                    }
+                    None => Netns::Host,
                 };
                 let clash = self.world.links.iter().any(|(k, l)| match &l.kind {
                     LinkKind::Vxlan(o) => {
