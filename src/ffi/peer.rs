@@ -790,7 +790,13 @@ pub unsafe extern "C" fn overlaynet_peer_table_lookup_many(
         let ips = ips
             .iter()
             .enumerate()
-            .map(|(index, ip)| addr_in(ip, &format!("ips[{index}]")))
+            .map(|(index, ip)| {
+                // The index goes into the message only on failure: no allocation per address.
+                addr_in(ip, "family").map_err(|failure| Failure {
+                    message: format!("ips[{index}].{}", failure.message),
+                    ..failure
+                })
+            })
             .collect::<Result<Vec<IpAddr>, Failure>>()?;
         let mut found = Vec::with_capacity(ips.len());
         t.table.get_many(&ips, &mut found);
