@@ -79,9 +79,13 @@ impl Slab {
     }
 
     pub(crate) fn reserve(&mut self, additional: usize) {
+        let before = self.slots.capacity();
         self.slots
             .reserve(additional.saturating_sub(self.free.len()));
-        advise(self.slots.spare_capacity_mut());
+        if self.slots.capacity() != before {
+            // Only new memory: a bulk insert reserves on every call.
+            advise(self.slots.spare_capacity_mut());
+        }
     }
 
     /// The index the next [`Slab::insert`] will use.
